@@ -1,0 +1,23 @@
+//! The runtime of cascadia: table metadata, the foreign-key graph, stores,
+//! and the executor of referential actions.
+//!
+//! Use it through the facade crate `cascadia`, which re-exports everything
+//! here together with `#[derive(Table)]`.
+
+mod index_range;
+pub mod metadata;
+mod schema;
+mod table;
+mod value;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use index_range::{ColumnRange, IndexRange};
+pub use metadata::{
+    Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
+};
+pub use schema::Schema;
+pub use table::{ColumnType, Id, Table};
+pub use value::{Key, Row, Value, ValueType, display_key};

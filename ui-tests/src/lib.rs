@@ -1,0 +1,1 @@
+//! trybuild cases for cascadia: see `tests/ui.rs`.
