@@ -7,6 +7,7 @@
 mod index_range;
 pub mod metadata;
 mod schema;
+mod serde_value;
 mod table;
 mod value;
 
@@ -19,5 +20,6 @@ pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
 pub use schema::Schema;
+pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
 pub use table::{ColumnType, Id, Table};
 pub use value::{Key, Row, Value, ValueType, display_key};

@@ -7,3 +7,18 @@ pub use std::borrow::Cow;
 pub use crate::metadata::*;
 pub use crate::value::{Value, ValueType};
 pub use crate::{ColumnType, Id, Schema, Table};
+
+/// The value of a `#[column(default = <expr>)]` expression, converted as
+/// typed rows are (serde). The derive type-checks `<expr>` against the field's
+/// type, so this only fails for a hand-written `ColumnType` newtype that does
+/// not serialise as one value: a bug in that type, reported by a panic that
+/// names it.
+pub fn default_value<T: serde::Serialize>(value: T) -> Value {
+    match crate::to_value(&value) {
+        Ok(value) => value,
+        Err(error) => panic!(
+            "the default of a `{}` column is not a column value: {error}",
+            std::any::type_name::<T>()
+        ),
+    }
+}
