@@ -44,9 +44,9 @@ pub(crate) struct TableNode {
     /// Foreign keys declared on this table (this table is the child).
     pub(crate) outgoing: Vec<FkId>,
     /// Whether deleting a row of this table can reach, through CASCADE
-    /// edges, an edge that needs a check or a write other than a delete
-    /// (RESTRICT, NO ACTION, SET NULL, SET DEFAULT). When false, the planner
-    /// skips the table's whole cascade subgraph.
+    /// edges, a table with an edge that needs a check or a write other than
+    /// a delete (RESTRICT, NO ACTION, SET NULL, SET DEFAULT), on either end.
+    /// When false, the planner skips the table's whole cascade subgraph.
     pub(crate) needs_check: bool,
 }
 
@@ -235,19 +235,25 @@ impl Graph {
                 });
             }
         }
-        // needs_check: least fixpoint over CASCADE edges
+        // needs_check: a table is watched when deleting its rows needs a
+        // check or a write other than a delete (an incoming non-CASCADE
+        // edge), or when the planner asks whether its rows are deleted (it is
+        // the child of a non-CASCADE edge); then every table with a CASCADE
+        // path to it needs checking too (least fixpoint).
+        for edge in &fks {
+            if edge.on_delete != Action::Cascade {
+                nodes[edge.parent].needs_check = true;
+                nodes[edge.child].needs_check = true;
+            }
+        }
         loop {
             let mut changed = false;
-            for id in 0..nodes.len() {
-                if nodes[id].needs_check {
-                    continue;
-                }
-                let needs = nodes[id].incoming.iter().any(|&f| {
-                    let edge = &fks[f];
-                    edge.on_delete != Action::Cascade || nodes[edge.child].needs_check
-                });
-                if needs {
-                    nodes[id].needs_check = true;
+            for edge in &fks {
+                if edge.on_delete == Action::Cascade
+                    && nodes[edge.child].needs_check
+                    && !nodes[edge.parent].needs_check
+                {
+                    nodes[edge.parent].needs_check = true;
                     changed = true;
                 }
             }

@@ -102,7 +102,7 @@ impl Schema {
     }
 
     /// The tables, in the order they were listed.
-    pub fn tables(&self) -> impl Iterator<Item = &TableMeta> {
+    pub fn tables(&self) -> impl DoubleEndedIterator<Item = &TableMeta> {
         let (borrowed, owned): (&[&TableMeta], &[TableMeta]) = match &self.tables {
             Tables::Static(tables) => (tables, &[]),
             Tables::Owned(tables) => (&[], tables),
