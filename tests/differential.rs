@@ -454,11 +454,7 @@ fn build(seed: &Seed) -> Option<Case> {
         for (c, column) in metas[op_table].columns.iter().enumerate() {
             let byte = seed.op.changes[c % 10];
             // Key and unique columns change often, the others now and then.
-            let is_key = metas[op_table]
-                .primary_key
-                .iter()
-                .any(|k| *k == column.name)
-                || column.name == "u";
+            let is_key = metas[op_table].primary_key.contains(&column.name) || column.name == "u";
             if byte % 3 == 0 || (!is_key && byte % 3 == 1) {
                 continue;
             }
