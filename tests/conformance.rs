@@ -238,6 +238,10 @@ struct MirrorTable {
     pk: Vec<usize>,
 }
 
+/// A foreign key read from the catalogue: columns, parent table, parent
+/// columns (empty: the parent's primary key), on update, on delete.
+struct RawFk(Vec<String>, String, Vec<String>, Action, Action);
+
 struct Translation {
     schema: Schema,
     tables: Vec<MirrorTable>,
@@ -369,8 +373,7 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
         /// (name, declared, notnull, pk position)
         columns: Vec<(String, String, bool, usize)>,
         uniques: Vec<Vec<String>>,
-        /// (columns, parent, parent columns or empty for its PK, on_update, on_delete)
-        fks: Vec<(Vec<String>, String, Vec<String>, Action, Action)>,
+        fks: Vec<RawFk>,
     }
     let mut raws = Vec::new();
     for name in &names {
@@ -416,7 +419,7 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
             .collect()
         })
         .collect();
-        let mut fks: Vec<(i64, Vec<String>, String, Vec<String>, Action, Action)> = Vec::new();
+        let mut fks: Vec<(i64, RawFk)> = Vec::new();
         for r in query_strings(
             &conn,
             "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
@@ -426,17 +429,19 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
             let from = r[2].clone().unwrap_or_default();
             let to = r[3].clone();
             match fks.last_mut() {
-                Some(last) if last.0 == id => {
-                    last.1.push(from);
-                    last.3.extend(to);
+                Some((last, fk)) if *last == id => {
+                    fk.0.push(from);
+                    fk.2.extend(to);
                 }
                 _ => fks.push((
                     id,
-                    vec![from],
-                    canonical(r[1].as_deref().unwrap_or_default()),
-                    to.into_iter().collect(),
-                    action(r[4].as_deref().unwrap_or_default()),
-                    action(r[5].as_deref().unwrap_or_default()),
+                    RawFk(
+                        vec![from],
+                        canonical(r[1].as_deref().unwrap_or_default()),
+                        to.into_iter().collect(),
+                        action(r[4].as_deref().unwrap_or_default()),
+                        action(r[5].as_deref().unwrap_or_default()),
+                    ),
                 )),
             }
         }
@@ -455,12 +460,7 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
                 .map(|c| (c.0.clone(), c.1.clone(), c.2, c.3))
                 .collect(),
             uniques,
-            fks: fks
-                .into_iter()
-                .map(|(_, from, table, to, on_update, on_delete)| {
-                    (from, table, to, on_update, on_delete)
-                })
-                .collect(),
+            fks: fks.into_iter().map(|(_, fk)| fk).collect(),
         });
     }
 
@@ -476,7 +476,7 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
             classes.insert(key, class);
         }
     }
-    let parent_columns = |raws: &[Raw], fk: &(Vec<String>, String, Vec<String>, Action, Action)| {
+    let parent_columns = |raws: &[Raw], fk: &RawFk| {
         if fk.2.is_empty() {
             raws.iter()
                 .find(|r| r.mirror.name == fk.1)
@@ -595,7 +595,7 @@ fn translate(statements: &[String]) -> Result<Translation, Error> {
                 IndexRef::Index(format!("unique_{}", existing.join("_")).into())
             } else {
                 let name = format!("fk_{}", fk.0.join("_"));
-                if !indexes.iter().any(|i| *i == fk.0) {
+                if !indexes.contains(&fk.0) {
                     meta = meta.with_index(IndexMeta::new(name.clone(), fk.0.clone()));
                     indexes.push(fk.0.clone());
                 }
