@@ -24,6 +24,7 @@ pub fn teams_schema() -> Schema {
             .with_primary_key(["id"])
             .with_index(IndexMeta::new("by_team", ["team_id", "name"]))
             .with_index(IndexMeta::new("by_mentor", ["mentor_id"]))
+            .with_index(IndexMeta::new("by_team_mentor", ["team_id", "mentor_id"]))
             .with_foreign_key(
                 ForeignKeyMeta::new(["team_id"], "teams", ["id"])
                     .on_delete(Action::Cascade)
@@ -79,3 +80,4 @@ pub fn dump(db: &Database) -> Vec<(String, Vec<Row>)> {
         })
         .collect()
 }
+pub mod generate;
