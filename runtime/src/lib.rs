@@ -4,6 +4,8 @@
 //! Use it through the facade crate `cascadia`, which re-exports everything
 //! here together with `#[derive(Table)]`.
 
+#![warn(missing_docs)]
+
 mod build;
 mod database;
 mod error;
@@ -15,6 +17,7 @@ mod lookup;
 pub mod metadata;
 mod plan;
 mod schema;
+pub mod semantics;
 mod serde_value;
 pub mod store;
 mod table;

@@ -1,49 +1,8 @@
 //! The executor of referential actions: deletes and key updates in one
 //! transaction (`sync` mode), with SQL's and SQLite's semantics.
 //!
-//! # Semantics
-//!
-//! The source is SQL's referential actions as SQLite implements them
-//! (<https://sqlite.org/foreignkeys.html>, section 4.3 "ON DELETE and ON
-//! UPDATE Actions"); SQLite with `PRAGMA foreign_keys=ON` is the oracle of
-//! cascadia's conformance and differential tests. One operation (a delete of
-//! one or many rows of a table, or an update of one or many rows) behaves as
-//! one SQL statement:
-//!
-//! - **CASCADE**: deleting a parent deletes its referencing rows; changing a
-//!   referenced key copies the new values into them. **SET NULL** sets all
-//!   the foreign key's columns to NULL; **SET DEFAULT** sets them to their
-//!   defaults, evaluating a computed default once per row. Rows written by an
-//!   action fire their own actions in turn (SET NULL on a column that is part
-//!   of a referenced key is a key change).
-//! - **MATCH SIMPLE**: a child key with a NULL column references nothing —
-//!   it is neither checked nor acted on — and a parent key with a NULL column
-//!   is referenced by nothing.
-//! - **ON UPDATE** fires only when a referenced value really changes (by
-//!   value: `1` and `1.0` are equal, as in SQLite).
-//! - **Each row once**: a row reached along two paths (a diamond) is deleted
-//!   once; self-references and cycles terminate.
-//! - **NO ACTION** is SQL's end-of-statement check: the operation is refused
-//!   if, once every action has run, a row still references a deleted or
-//!   changed key. A NO ACTION child of a deleted row is therefore fine when
-//!   the same operation deletes it through a cascade path.
-//! - **RESTRICT** is decided on the state *before* the operation (cascadia's
-//!   rule, independent of the order actions run in): a row referencing,
-//!   through a RESTRICT foreign key, a row the operation deletes (or whose
-//!   referenced key it changes) refuses the operation — even if that
-//!   referencing row would be deleted through another path. A row
-//!   referencing itself does not restrict its own deletion (as in SQLite).
-//!   SQLite fires actions in an order (most recently declared child first),
-//!   so its result when RESTRICT is reached through a diamond depends on
-//!   declaration order; cascadia's does not.
-//! - **SET DEFAULT** is refused when no row has the default key once the
-//!   operation is done — including when this same operation deletes it. A
-//!   default key with a NULL column references nothing and needs no parent.
-//! - **Unique keys**: a CASCADE, SET NULL or SET DEFAULT that makes two rows
-//!   share a primary or unique key is refused, as SQLite's UNIQUE constraint.
-//! - **Atomic**: on any refusal nothing changes, and the error names the
-//!   foreign key (child table and columns → parent table), the row's key and
-//!   the action.
+//! The semantics are documented, with their sources, in
+//! [`crate::semantics`].
 //!
 //! # Shape
 //!
