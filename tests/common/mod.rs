@@ -80,4 +80,5 @@ pub fn dump(db: &Database) -> Vec<(String, Vec<Row>)> {
         })
         .collect()
 }
+pub mod catalog;
 pub mod generate;
