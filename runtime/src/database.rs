@@ -86,10 +86,26 @@ impl Database {
     /// # Errors
     /// What `f` returns; store errors from opening or committing.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+        self.write_with(true, f)
+    }
+
+    /// One operation in its own transaction: no savepoint is needed (a
+    /// failure drops the whole transaction), which spares SQLite its
+    /// sub-journal.
+    fn write_one<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+        self.write_with(false, f)
+    }
+
+    fn write_with<R>(
+        &self,
+        savepoints: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let ctx = Ctx::new(self.store.schema())?;
         let mut tx = Tx {
             ctx,
             tx: self.store.begin(Access::Write)?,
+            savepoints,
         };
         let result = f(&mut tx)?;
         tx.tx.commit()?;
@@ -105,6 +121,7 @@ impl Database {
         let mut tx = Tx {
             ctx,
             tx: self.store.begin(Access::Read)?,
+            savepoints: true,
         };
         f(&mut tx)
     }
@@ -114,7 +131,7 @@ impl Database {
     /// # Errors
     /// As [`Tx::insert`].
     pub fn insert<T: Table + Serialize>(&self, row: &T) -> Result<(), Error> {
-        self.write(|tx| tx.insert(row))
+        self.write_one(|tx| tx.insert(row))
     }
 
     /// The row with primary key `key`: see [`Tx::get`].
@@ -134,7 +151,7 @@ impl Database {
     /// # Errors
     /// As [`Tx::update`].
     pub fn update<T: Table + Serialize>(&self, row: &T) -> Result<Outcome, Error> {
-        self.write(|tx| tx.update(row))
+        self.write_one(|tx| tx.update(row))
     }
 
     /// Replaces the row with primary key `key`, changing its key: see
@@ -147,7 +164,7 @@ impl Database {
         T: Table + Serialize,
         T::PrimaryKey: Serialize,
     {
-        self.write(|tx| tx.update_key(key, row))
+        self.write_one(|tx| tx.update_key(key, row))
     }
 
     /// Deletes the row with primary key `key` and runs every action: see
@@ -160,7 +177,7 @@ impl Database {
         T: Table,
         T::PrimaryKey: Serialize,
     {
-        self.write(|tx| tx.delete::<T>(key))
+        self.write_one(|tx| tx.delete::<T>(key))
     }
 
     /// Deletes rows with options: see [`Tx::delete_with`].
@@ -176,7 +193,7 @@ impl Database {
         T: Table,
         T::PrimaryKey: Serialize,
     {
-        self.write(|tx| tx.delete_with::<T>(keys, options))
+        self.write_one(|tx| tx.delete_with::<T>(keys, options))
     }
 
     /// One page of an index scan: see [`Tx::scan`].
@@ -197,7 +214,7 @@ impl Database {
     /// # Errors
     /// As [`Tx::insert_row`].
     pub fn insert_row(&self, table: &str, row: Row) -> Result<(), Error> {
-        self.write(|tx| tx.insert_row(table, row))
+        self.write_one(|tx| tx.insert_row(table, row))
     }
 
     /// An untyped row by primary key: see [`Tx::get_row`].
@@ -213,7 +230,7 @@ impl Database {
     /// # Errors
     /// As [`Tx::update_row`].
     pub fn update_row(&self, table: &str, key: &[Value], row: Row) -> Result<Outcome, Error> {
-        self.write(|tx| tx.update_row(table, key, row, &UpdateOptions::default()))
+        self.write_one(|tx| tx.update_row(table, key, row, &UpdateOptions::default()))
     }
 
     /// Deletes untyped rows: see [`Tx::delete_rows`].
@@ -226,7 +243,7 @@ impl Database {
         keys: &[Key],
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
-        self.write(|tx| tx.delete_rows(table, keys, options))
+        self.write_one(|tx| tx.delete_rows(table, keys, options))
     }
 
     /// Every row of `table`, by primary key (reads the whole table).
@@ -243,6 +260,9 @@ impl Database {
 pub struct Tx<'a> {
     ctx: Ctx<'a>,
     tx: Box<dyn Transaction + 'a>,
+    /// Whether each operation runs in a savepoint (false when the
+    /// transaction holds one operation).
+    savepoints: bool,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -259,6 +279,9 @@ impl<'a> Tx<'a> {
         &mut self,
         f: impl FnOnce(Ctx<'a>, &mut dyn Transaction) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        if !self.savepoints {
+            return f(self.ctx, &mut *self.tx);
+        }
         self.tx.savepoint()?;
         match f(self.ctx, &mut *self.tx) {
             Ok(result) => {
