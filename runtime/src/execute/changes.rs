@@ -162,17 +162,18 @@ impl<'a> Changes<'a> {
     /// Records that the operation deleted `row` of `table`.
     ///
     /// The bottom-up executor has deleted or updated every row that
-    /// referenced it through a CASCADE, SET NULL or SET DEFAULT edge, and the
-    /// plan refused any RESTRICT reference; a NO ACTION edge is where the
-    /// executor trusts the plan (a referencing row outside the closure whose
-    /// columns another action changes), so its key is checked again at the
-    /// end.
+    /// referenced it through a CASCADE or SET NULL edge, and the plan
+    /// refused any RESTRICT reference. A NO ACTION edge is where the executor
+    /// trusts the plan (a referencing row outside the closure whose columns
+    /// another action changes), and a SET DEFAULT may leave a row referencing
+    /// the same key (a default equal to it): their keys are checked again at
+    /// the end.
     pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value]) {
         self.bytes += row_bytes(row);
         let key = self.ctx.pk_of(table, row);
         for &f in &self.ctx.graph.tables[table].incoming {
             let fk = self.ctx.fk(f);
-            if fk.on_delete != Action::NoAction {
+            if !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
                 continue;
             }
             let values = fk.parent_values(row);
