@@ -6,6 +6,7 @@
 
 mod index_range;
 pub mod metadata;
+pub mod planner;
 mod schema;
 mod serde_value;
 mod table;
