@@ -21,34 +21,20 @@ type Next<Eq, Range, T> = fn() -> (Eq, Range, T);
 /// range ([`gt`](Self::gt), [`ge`](Self::ge), [`lt`](Self::lt),
 /// [`le`](Self::le), [`between`](Self::between)) ends the query (`Range`).
 /// Both convert into the [`IndexRange`] the query reads. `T` is the column's
-/// Rust type; arguments are anything that converts into it.
+/// Rust type (`T` for an `Option<T>` column: NULL matches nothing); arguments
+/// are [`QueryValue`]s of it.
 ///
-/// ```
-/// use cascadia::{Id, IndexRange, Table};
-///
-/// #[derive(Table)]
-/// struct Team {
-///     #[primary_key]
-///     id: i64,
-/// }
-///
-/// #[derive(Table)]
-/// #[index(name = "by_team", columns(team_id, joined_at))]
-/// struct Member {
-///     #[primary_key]
-///     id: i64,
-///     team_id: Id<Team>,
-///     joined_at: i64,
-/// }
-///
-/// let range: IndexRange = Member::by_team()
+/// ```text
+/// let range: IndexRange = Member::by_team()   // index by_team (team_id, joined_at)
 ///     .team_id()
-///     .eq(Id::new(7))
+///     .eq(Id::new(7))                          // IndexColumn::eq: team_id = 7
 ///     .joined_at()
-///     .ge(1_700_000_000_000)
+///     .ge(1_700_000_000_000)                   // IndexColumn::ge: joined_at >= ...
 ///     .into();
-/// assert_eq!(range.prefix, vec![7.into()]);
 /// ```
+///
+/// The `Table` derive's documentation (in the `cascadia` crate) has this
+/// example in full, and the errors of out-of-order uses.
 #[must_use = "an index query does nothing until it is converted into an `IndexRange` and read"]
 pub struct IndexColumn<Eq, Range, T> {
     range: IndexRange,
@@ -69,34 +55,37 @@ impl<Eq, Range, T> IndexColumn<Eq, Range, T> {
 impl<Eq: QueryState, Range: QueryState, T: Serialize> IndexColumn<Eq, Range, T> {
     /// `column = value`: the column joins the equality prefix, and the query
     /// continues with the index's next column.
-    pub fn eq(mut self, value: impl Into<T>) -> Eq {
-        self.range.prefix.push(column_value(&value.into()));
+    pub fn eq(mut self, value: impl QueryValue<T>) -> Eq {
+        self.range.prefix.push(column_value(&value.into_value()));
         Eq::from_range(self.range)
     }
 
     /// `column > value`; ends the query.
-    pub fn gt(self, value: impl Into<T>) -> Range {
-        self.bounded(Bound::Excluded(value.into()), Bound::Unbounded)
+    pub fn gt(self, value: impl QueryValue<T>) -> Range {
+        self.bounded(Bound::Excluded(value.into_value()), Bound::Unbounded)
     }
 
     /// `column >= value`; ends the query.
-    pub fn ge(self, value: impl Into<T>) -> Range {
-        self.bounded(Bound::Included(value.into()), Bound::Unbounded)
+    pub fn ge(self, value: impl QueryValue<T>) -> Range {
+        self.bounded(Bound::Included(value.into_value()), Bound::Unbounded)
     }
 
     /// `column < value`; ends the query.
-    pub fn lt(self, value: impl Into<T>) -> Range {
-        self.bounded(Bound::Unbounded, Bound::Excluded(value.into()))
+    pub fn lt(self, value: impl QueryValue<T>) -> Range {
+        self.bounded(Bound::Unbounded, Bound::Excluded(value.into_value()))
     }
 
     /// `column <= value`; ends the query.
-    pub fn le(self, value: impl Into<T>) -> Range {
-        self.bounded(Bound::Unbounded, Bound::Included(value.into()))
+    pub fn le(self, value: impl QueryValue<T>) -> Range {
+        self.bounded(Bound::Unbounded, Bound::Included(value.into_value()))
     }
 
     /// `low <= column <= high`, as SQL's `BETWEEN`; ends the query.
-    pub fn between(self, low: impl Into<T>, high: impl Into<T>) -> Range {
-        self.bounded(Bound::Included(low.into()), Bound::Included(high.into()))
+    pub fn between(self, low: impl QueryValue<T>, high: impl QueryValue<T>) -> Range {
+        self.bounded(
+            Bound::Included(low.into_value()),
+            Bound::Included(high.into_value()),
+        )
     }
 
     fn bounded(mut self, lower: Bound<T>, upper: Bound<T>) -> Range {
@@ -110,5 +99,28 @@ impl<Eq: QueryState, Range: QueryState, T: Serialize> IndexColumn<Eq, Range, T> 
             upper: value(upper),
         });
         Range::from_range(self.range)
+    }
+}
+
+/// A value that a typed index query takes for a column of Rust type `T`:
+/// a `T` itself, or a `&str` for a `String` column.
+///
+/// Not `Into<T>`: with it an integer literal such as `1_700_000_000_000`
+/// would default to `i32` before meeting an `i64` column; with this trait the
+/// literal takes the column's type.
+pub trait QueryValue<T> {
+    /// The value as a `T`.
+    fn into_value(self) -> T;
+}
+
+impl<T> QueryValue<T> for T {
+    fn into_value(self) -> T {
+        self
+    }
+}
+
+impl QueryValue<String> for &str {
+    fn into_value(self) -> String {
+        self.to_owned()
     }
 }

@@ -17,7 +17,7 @@ mod value;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use index_query::IndexColumn;
+pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
