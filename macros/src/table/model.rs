@@ -23,6 +23,9 @@ use super::parse::{
 /// A table, names resolved.
 pub struct Table {
     pub ident: Ident,
+    /// The struct's visibility, which the generated items share: they name
+    /// its type and its fields' types.
+    pub vis: syn::Visibility,
     /// SQL name.
     pub name: String,
     pub columns: Vec<Column>,
@@ -48,6 +51,10 @@ pub struct Table {
 pub struct Column {
     /// The field, as written (`r#type` stays raw).
     pub field: Ident,
+    /// The visibility of the items generated for this column: the narrower
+    /// of the struct's and the field's, so that they expose no type that the
+    /// field keeps private; the struct's for a primary-key column.
+    pub vis: syn::Visibility,
     /// SQL name (`#[column(name)]`, default: the field name).
     pub name: String,
     /// The field's type, `Self` replaced by the struct's name.
@@ -177,6 +184,7 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
             let id = id_target(&ty);
             Column {
                 field: field.ident.clone(),
+                vis: narrower(&raw.vis, &field.vis),
                 name: field.column.name.as_ref().map_or_else(
                     || field.ident.unraw().to_string(),
                     |name| name.value.clone(),
@@ -340,6 +348,7 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
             |name| name.value.clone(),
         ),
         ident,
+        vis: raw.vis,
         columns,
         primary_key,
         indexes,
@@ -348,6 +357,11 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
         broken,
         broken_indexes,
     };
+    // The key's types are public through `Table::PrimaryKey`: its columns'
+    // items have the struct's visibility, whatever the fields'.
+    for &c in &table.primary_key {
+        table.columns[c].vis = table.vis.clone();
+    }
     for f in 0..table.foreign_keys.len() {
         table.foreign_keys[f].serving = serving_index(&table, &table.foreign_keys[f]);
     }
@@ -628,5 +642,16 @@ fn collect_idents(tokens: TokenStream, used: &mut BTreeSet<String>) {
             TokenTree::Group(group) => collect_idents(group.stream(), used),
             _ => {}
         }
+    }
+}
+
+/// The narrower of two visibilities, as far as their syntax tells: private
+/// beats restricted beats `pub`; of two restricted ones, `field`.
+fn narrower(table: &syn::Visibility, field: &syn::Visibility) -> syn::Visibility {
+    use syn::Visibility::{Inherited, Public, Restricted};
+    match (table, field) {
+        (Inherited, _) | (_, Inherited) => Inherited,
+        (Public(_), other) | (other, Public(_)) => other.clone(),
+        (Restricted(_), Restricted(_)) => field.clone(),
     }
 }

@@ -17,6 +17,7 @@ use super::Errors;
 /// A struct deriving `Table`, its attributes parsed.
 pub struct RawTable {
     pub ident: Ident,
+    pub vis: syn::Visibility,
     /// `#[table(...)]`, merged over every occurrence (empty when absent).
     pub table: TableAttr,
     /// Struct-level `#[index(...)]`, in declaration order.
@@ -46,6 +47,7 @@ pub struct Broken {
 /// One named field with its attributes.
 pub struct RawField {
     pub ident: Ident,
+    pub vis: syn::Visibility,
     pub ty: Type,
     /// `#[primary_key]`.
     pub primary_key: Option<Span>,
@@ -387,6 +389,7 @@ impl FromMeta for DefaultExpr {
 #[darling(forward_attrs(table, index, foreign_key, primary_key, unique, column, soft_delete))]
 struct Input {
     ident: Ident,
+    vis: syn::Visibility,
     generics: syn::Generics,
     data: ast::Data<Ignored, FieldInput>,
     attrs: Vec<Attribute>,
@@ -396,6 +399,7 @@ struct Input {
 #[darling(forward_attrs(table, index, foreign_key, primary_key, unique, column, soft_delete))]
 struct FieldInput {
     ident: Option<Ident>,
+    vis: syn::Visibility,
     ty: Type,
     attrs: Vec<Attribute>,
 }
@@ -444,6 +448,7 @@ pub fn table(input: &syn::DeriveInput, errors: &mut Errors) -> Option<RawTable> 
 
     let mut raw = RawTable {
         ident: input.ident,
+        vis: input.vis,
         table: TableAttr::default(),
         indexes: Vec::new(),
         foreign_keys: Vec::new(),
@@ -508,6 +513,7 @@ pub fn table(input: &syn::DeriveInput, errors: &mut Errors) -> Option<RawTable> 
         let Some(ident) = field.ident else { continue };
         let mut parsed = RawField {
             ident,
+            vis: field.vis,
             ty: field.ty,
             primary_key: None,
             unique: None,

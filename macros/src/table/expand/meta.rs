@@ -10,7 +10,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::reference::SingleColumnKeys;
-use super::{private, private_at, type_string};
+use super::{private, private_at, type_string, vis_in_module};
 use crate::table::model::{ForeignKey, Serving, Table};
 use crate::table::parse::Action;
 
@@ -39,8 +39,9 @@ pub fn markers(table: &Table) -> TokenStream {
     let doc = format!("The columns of `{ident}`, as types.");
     let enums = table.columns.iter().map(|column| {
         let field = &column.field;
+        let vis = vis_in_module(&column.vis);
         let doc = format!("The column `{}.{}`.", table.name, column.name);
-        quote!(#[doc = #doc] pub enum #field {})
+        quote!(#[doc = #doc] #vis enum #field {})
     });
     let infos = table.columns.iter().enumerate().map(|(c, column)| {
         let marker = marker(table, c);
@@ -57,7 +58,7 @@ pub fn markers(table: &Table) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        pub mod #module {
+        mod #module {
             #(#enums)*
         }
         #(#infos)*
@@ -80,10 +81,12 @@ pub fn columns(table: &Table) -> TokenStream {
         .collect();
     let key_names = table.primary_key_names();
     let doc = format!("The columns of `{ident}`, by field name.");
+    let vis = &table.vis;
+    let field_vis = table.columns.iter().map(|column| &column.vis);
     quote! {
         #[doc = #doc]
-        pub struct #columns {
-            #(#[doc(hidden)] pub #fields: #p::Column<#markers>,)*
+        #vis struct #columns {
+            #(#[doc(hidden)] #field_vis #fields: #p::Column<#markers>,)*
         }
         #[automatically_derived]
         impl #p::DerivedTable<#ident> for <#ident as #p::Table>::PrimaryKey {

@@ -71,6 +71,7 @@ pub fn stub(input: &syn::DeriveInput) -> TokenStream {
         _ => Vec::new(),
     };
     let columns = format_ident!("{}Columns", ident.unraw());
+    let vis = &input.vis;
     quote! {
         #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all)]
         const _: () = {
@@ -87,7 +88,7 @@ pub fn stub(input: &syn::DeriveInput) -> TokenStream {
                     soft_delete: ::core::option::Option::None,
                 };
             }
-            pub struct #columns { #(pub #fields: #p::Column<#p::Unknown>,)* }
+            #vis struct #columns { #(#vis #fields: #p::Column<#p::Unknown>,)* }
             #[automatically_derived]
             impl #p::DerivedTable<#ident> for #p::Unknown {
                 const TABLE_NAME: &'static str = #type_name;
@@ -103,6 +104,31 @@ pub fn stub(input: &syn::DeriveInput) -> TokenStream {
                 type Column = #p::Unknown;
             }
         };
+    }
+}
+
+/// `vis` as seen from a module declared beside the item it belongs to: the
+/// column markers live in a module of the derive's `const` block.
+fn vis_in_module(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(restricted) => {
+            let path = &restricted.path;
+            let first = path
+                .segments
+                .first()
+                .map(|segment| segment.ident.to_string());
+            match first.as_deref() {
+                Some("crate") => quote!(#vis),
+                Some("self") if path.segments.len() == 1 => quote!(pub(super)),
+                Some("self") => {
+                    let rest = path.segments.iter().skip(1);
+                    quote!(pub(in super #(::#rest)*))
+                }
+                _ => quote!(pub(in super::#path)),
+            }
+        }
+        _ => quote!(#vis),
     }
 }
 
@@ -127,4 +153,15 @@ fn type_string(ty: &syn::Type) -> String {
         text = text.replace(from, to);
     }
     text
+}
+
+/// `tokens` with every token spanned at `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

@@ -18,11 +18,11 @@
 
 use heck::ToUpperCamelCase;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use super::private;
+use super::{private, respan};
 use crate::table::model::{Table, option_inner};
 
 /// One index as a query sees it.
@@ -96,6 +96,7 @@ fn camel(table: &Table, c: usize) -> String {
 
 fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
     let p = private();
+    let vis = &table.vis;
     let n = index.columns.len();
     let field = |c: usize| table.columns[c].field.unraw().to_string();
     let base = format!(
@@ -146,10 +147,12 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
             )
         };
         let span = index.span;
+        // The struct's tokens all point at the index, where rustc shows it.
+        let vis = respan(vis.to_token_stream(), span);
         items.push(quote_spanned! {span=>
             #[doc = #doc]
             #[must_use = "an index query does nothing until it is converted into an `IndexRange` and read"]
-            pub struct #state {
+            #vis struct #state {
                 range: #p::IndexRange,
             }
             #[automatically_derived]
@@ -171,6 +174,7 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
     let method = |state: &Ident, j: usize, error: Option<(String, String)>| {
         let c = index.columns[j];
         let column = &table.columns[c];
+        let vis = &column.vis;
         let mut name = column.field.clone();
         name.set_span(index.spans[j]);
         // A NULL never equals nor ranges, so an `Option<T>` column takes `T`.
@@ -186,7 +190,7 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
                 (
                     quote! {
                         #[doc = #doc]
-                        pub fn #name(self) -> #returns {
+                        #vis fn #name(self) -> #returns {
                             #p::IndexColumn::__new(self.range)
                         }
                     },
@@ -201,7 +205,7 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
                 (
                     quote_spanned! {span=>
                         #[doc = #doc]
-                        pub fn #name<'a>(self) -> #returns
+                        #vis fn #name<'a>(self) -> #returns
                         where
                             Self: #bound<'a>,
                         {
@@ -281,7 +285,7 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
     (
         quote! {
             #[doc = #doc]
-            pub fn #method() -> #start {
+            #vis fn #method() -> #start {
                 <#start as #p::QueryState>::from_range(#p::IndexRange::new(
                     #p::Cow::Borrowed(#table_name),
                     #index_ref,

@@ -25,7 +25,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::meta::derived;
-use super::{private, private_at};
+use super::{private, private_at, respan};
 use crate::table::model::{ForeignKey, Table};
 
 /// The checks function, and the traits it and the metadata share.
@@ -351,7 +351,7 @@ fn foreign_key(
         let has_key = format_ident!("{}", name, span = span);
         let p = private_at(span);
         // The error lands on the type argument: give it the columns' span.
-        let respanned = respan(target, span);
+        let respanned = respan(target.to_token_stream(), span);
         quote_spanned! {span=>
             {
                 #[diagnostic::on_unimplemented(message = #message, label = "not a primary or unique key", note = #note)]
@@ -375,15 +375,4 @@ fn foreign_key(
             #unique
         }
     }
-}
-
-/// `path` with every token spanned at `span`.
-fn respan(path: &syn::Path, span: Span) -> TokenStream {
-    path.to_token_stream()
-        .into_iter()
-        .map(|mut token| {
-            token.set_span(span);
-            token
-        })
-        .collect()
 }
