@@ -184,7 +184,7 @@ fn c08_fk_without_index(table: &Table, fk: &ForeignKey, errors: &mut Errors) {
     errors.push(err(
         fk.span,
         format!(
-            "foreign key {} has no index: no index of `{}` {leading} (the primary key and unique columns count), so deleting or updating a `{}` would scan `{}`; add `#[index(columns({fields}))]` to `{}`{unindexed}",
+            "foreign key {} has no index: no index of `{}` {leading} (the primary key and unique columns count), so deleting or updating a row of `{}` would scan `{}`; add `#[index(columns({fields}))]` to `{}`{unindexed}",
             describe(table, fk),
             table.name,
             target_name(fk),

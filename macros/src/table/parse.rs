@@ -109,7 +109,31 @@ pub struct SqlName {
 }
 
 impl FromMeta for SqlName {
-    // Rejects `name = teams` and `name = ""`.
+    // Rejects `name = teams`, `name = ""`, `name` and `name(...)`.
+    fn from_meta(item: &Meta) -> darling::Result<Self> {
+        let key = darling::util::path_to_string(item.path());
+        let value = match item {
+            Meta::NameValue(value) => &value.value,
+            _ => {
+                return Err(darling::Error::custom(format!(
+                    "`{key}` takes a name in quotes: `{key} = \"...\"`"
+                ))
+                .with_span(item));
+            }
+        };
+        match value {
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                Err(darling::Error::custom(format!(
+                    "write the name in quotes: `{key} = \"{}\"`",
+                    path.path.get_ident().expect("checked above")
+                ))
+                .with_span(value))
+            }
+            _ => Self::from_expr(value),
+        }
+    }
+
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
         match expr {
             Expr::Lit(syn::ExprLit {
@@ -124,21 +148,11 @@ impl FromMeta for SqlName {
                 span: lit.span(),
             }),
             Expr::Group(group) => Self::from_expr(&group.expr),
-            _ => Err(darling::Error::custom(
-                "expected a string literal, e.g. `name = \"by_team\"`",
-            )
-            .with_span(expr)),
+            _ => Err(
+                darling::Error::custom("expected a name in quotes, e.g. `\"teams\"`")
+                    .with_span(expr),
+            ),
         }
-    }
-
-    fn from_word() -> darling::Result<Self> {
-        Err(darling::Error::custom(
-            "expected a string literal after `=`, e.g. `name = \"by_team\"`",
-        ))
-    }
-
-    fn from_list(_: &[NestedMeta]) -> darling::Result<Self> {
-        Self::from_word()
     }
 }
 

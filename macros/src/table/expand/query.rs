@@ -152,6 +152,7 @@ fn one_index(table: &Table, index: &QueryIndex) -> (TokenStream, TokenStream) {
         items.push(quote_spanned! {span=>
             #[doc = #doc]
             #[must_use = "an index query does nothing until it is converted into an `IndexRange` and read"]
+            #[derive(::core::fmt::Debug)]
             #vis struct #state {
                 range: #p::IndexRange,
             }
