@@ -23,6 +23,19 @@ pub struct Member {
     pub joined_at: i64,
 }
 
+// A table whose derive failed still implements `Table`: references to it add
+// no errors of their own.
+#[derive(Table)]
+#[index(columns(member))]
+#[index(columns(member_joined_at))]
+pub struct Badge {
+    #[primary_key]
+    pub id: i64,
+    pub member: Id<Member>,
+    #[foreign_key(references = Member(joined_at))]
+    pub member_joined_at: i64,
+}
+
 fn main() {
     let _ = <Member as Table>::META;
 }
