@@ -2,7 +2,7 @@
 //! `schema![...]` reaches through `::cascadia::__private`. They may change in
 //! any release; nothing outside cascadia's macros should name them.
 //!
-//! - [`reference`]: what a derived table exposes so that another derive can
+//! - [`reference`](mod@reference): what a derived table exposes so that another derive can
 //!   check a reference to it (C2–C5) and name its SQL columns;
 //! - [`compat`]: the column type compatibility check of a foreign key (C4);
 //! - [`konst`]: `const fn` helpers for the generated metadata and the
