@@ -328,3 +328,45 @@ fn generated_names_shadow_nothing_the_fields_mention() {
     assert_eq!(names.markers, "team_");
     assert_eq!(names.columns, "TeamColumns_");
 }
+
+#[test]
+fn actions_are_bare_idents_and_references_are_paths_or_calls() {
+    use darling::FromMeta;
+
+    use super::parse::{Action, ActionValue, Reference};
+
+    let action = |expr: syn::Expr| ActionValue::from_expr(&expr).map(|value| value.action);
+    assert_eq!(action(parse_quote!(cascade)).unwrap(), Action::Cascade);
+    assert_eq!(action(parse_quote!(no_action)).unwrap(), Action::NoAction);
+    assert_eq!(
+        action(parse_quote!(set_default)).unwrap(),
+        Action::SetDefault
+    );
+    let error = action(parse_quote!("cascade")).unwrap_err().to_string();
+    assert_eq!(error, "write the action without quotes: `cascade`");
+    let error = action(parse_quote!(Cascade)).unwrap_err().to_string();
+    assert!(
+        error.starts_with("unknown action `Cascade` (did you mean `cascade`?)"),
+        "{error}"
+    );
+
+    let reference = |expr: syn::Expr| Reference::from_expr(&expr);
+    let plain = reference(parse_quote!(Team)).unwrap();
+    assert_eq!(plain.table.to_token_stream().to_string(), "Team");
+    assert!(plain.columns.is_none());
+    let named = reference(parse_quote!(crate::teams::Team(org_id, code))).unwrap();
+    assert_eq!(
+        named.table.to_token_stream().to_string(),
+        "crate :: teams :: Team"
+    );
+    let columns: Vec<String> = named
+        .columns
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(columns, ["org_id", "code"]);
+    assert!(reference(parse_quote!(Team("id"))).is_err());
+    assert!(reference(parse_quote!(Team())).is_err());
+    assert!(reference(parse_quote!("Team")).is_err());
+}
