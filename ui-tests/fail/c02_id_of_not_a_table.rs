@@ -1,4 +1,6 @@
-// C2: `Id<T>` names a table: `T` must derive `Table`.
+// C2: `Id<T>` names a table: `T` must derive `Table`. rustc repeats the
+// error at each place the derive uses the field's type; the first one is at
+// the field.
 
 use cascadia::{Id, Table};
 
