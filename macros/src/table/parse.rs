@@ -469,13 +469,12 @@ pub fn table(input: &syn::DeriveInput, errors: &mut Errors) -> Option<RawTable> 
         fields: Vec::new(),
         broken: Broken::default(),
     };
-    let mut table_seen: Option<Span> = None;
+    let mut table_seen = false;
     for attr in &input.attrs {
         let name = attr_name(attr);
         match name.as_str() {
             "table" => {
-                if let Some(first) = table_seen {
-                    let _ = first;
+                if table_seen {
                     errors.push(
                         darling::Error::custom(
                             "`#[table(...)]` appears twice: merge its keys into one attribute",
@@ -484,7 +483,7 @@ pub fn table(input: &syn::DeriveInput, errors: &mut Errors) -> Option<RawTable> 
                     );
                     continue;
                 }
-                table_seen = Some(attr.span());
+                table_seen = true;
                 match parse_attr::<TableAttr>(attr, TABLE_KEYS, errors) {
                     Some(table) => raw.table = table,
                     None => raw.broken.table = true,

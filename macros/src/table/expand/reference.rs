@@ -369,8 +369,10 @@ fn foreign_key(
     quote! {
         {
             #(#arity_checks)*
+            // Names the columns of the target by field name (C3); the C2 error,
+            // if any, is here.
+            #[allow(unused_variables)]
             let __columns = #derived::COLUMNS;
-            let _ = &__columns;
             #(#probes)*
             #unique
         }
