@@ -4,6 +4,7 @@
 //! Use it through the facade crate `cascadia`, which re-exports everything
 //! here together with `#[derive(Table)]`.
 
+mod index_query;
 mod index_range;
 pub mod metadata;
 pub mod planner;
@@ -13,9 +14,10 @@ mod table;
 mod value;
 
 #[doc(hidden)]
-#[path = "private.rs"]
+#[path = "private/mod.rs"]
 pub mod __private;
 
+pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
