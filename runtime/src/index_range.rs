@@ -37,9 +37,11 @@ pub struct ColumnRange {
 }
 
 impl ColumnRange {
-    /// Whether `value` lies within the range (NULL never does, as in SQL).
+    /// Whether `value` lies within the range. As in SQL, a comparison with
+    /// NULL is never true: a NULL value, or a NULL bound, contains nothing.
     pub fn contains(&self, value: &Value) -> bool {
-        if value.is_null() {
+        let null_bound = |bound: &Bound<Value>| matches!(bound, Bound::Included(limit) | Bound::Excluded(limit) if limit.is_null());
+        if value.is_null() || null_bound(&self.lower) || null_bound(&self.upper) {
             return false;
         }
         let above = match &self.lower {

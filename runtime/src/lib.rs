@@ -61,10 +61,12 @@ mod error;
 mod execute;
 mod export;
 mod graph;
+mod index_query;
 mod index_range;
 mod lookup;
 pub mod metadata;
 mod plan;
+pub mod planner;
 mod schema;
 pub mod semantics;
 mod serde_value;
@@ -74,12 +76,13 @@ mod validate;
 mod value;
 
 #[doc(hidden)]
-#[path = "private.rs"]
+#[path = "private/mod.rs"]
 pub mod __private;
 
 pub use database::{Database, Page, Tx};
 pub use error::{Error, ForeignKeyName, Operation, Result, SchemaProblem};
 pub use execute::{DeleteOptions, Outcome, UpdateOptions};
+pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,

@@ -1,0 +1,40 @@
+//! `#[derive(Table)]`: parse → model → check → expand, with one error
+//! accumulator across the stages so that every error of a struct shows in one
+//! build. On error, the output is the errors plus a stub `impl Table`
+//! ([`expand::stub`]), so that code using the table does not add follow-on
+//! errors.
+
+mod check;
+mod expand;
+mod model;
+mod parse;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The error accumulator threaded through the stages.
+type Errors = darling::error::Accumulator;
+
+/// Expands `#[derive(Table)]` on `input` (the tokens of the struct).
+pub fn derive(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
+    let mut errors = darling::Error::accumulator();
+    let model = parse::table(&input, &mut errors).map(|raw| model::build(raw, &mut errors));
+    if let Some(table) = &model {
+        check::all(table, &mut errors);
+    }
+    match (errors.finish(), model) {
+        (Ok(()), Some(table)) => expand::table(&table),
+        (result, _) => {
+            let errors = result.err().map(darling::Error::write_errors);
+            let stub = expand::stub(&input);
+            quote!(#errors #stub)
+        }
+    }
+}

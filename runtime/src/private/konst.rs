@@ -1,0 +1,165 @@
+//! `const fn` helpers: reading the borrowed metadata that the derive emits,
+//! and the schema-level check of `schema![...]` (C11), which runs during
+//! constant evaluation so that a bad schema does not compile.
+
+use std::borrow::Cow;
+
+use const_panic::PanicVal;
+
+use crate::metadata::{ForeignKeyMeta, List, Name, TableMeta};
+
+/// The `&'static str` of a name the derive emitted (always borrowed).
+///
+/// # Panics
+/// On an owned name: a `TableMeta` built at run time, which `schema![...]`
+/// never sees.
+pub const fn borrowed_str(name: &Name) -> &'static str {
+    match name {
+        Cow::Borrowed(name) => name,
+        Cow::Owned(_) => panic!("cascadia: `schema![...]` only takes derived tables"),
+    }
+}
+
+/// The `&'static [T]` of a list the derive emitted (always borrowed).
+///
+/// # Panics
+/// On an owned list, as [`borrowed_str`].
+pub const fn borrowed_list<T>(list: &List<T>) -> &'static [T]
+where
+    [T]: ToOwned,
+{
+    match list {
+        Cow::Borrowed(list) => list,
+        Cow::Owned(_) => panic!("cascadia: `schema![...]` only takes derived tables"),
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The most foreign-key columns a C11 message spells out.
+const SHOWN_COLUMNS: usize = 8;
+
+/// The parts of a C11 message, for `concat_panic`.
+pub type SchemaError = [PanicVal<'static>; 16 + 2 * SHOWN_COLUMNS];
+
+/// C11, the schema-level check behind `schema![A, B, C]`: every foreign key
+/// references a table of the list, and no two tables share a SQL name.
+///
+/// Returns the message of the first violation; `schema!` panics with it in
+/// its own constant, so that the compile error points at `schema![...]` and
+/// shows no frames of this function.
+pub const fn check_schema(tables: &[&'static TableMeta]) -> Option<SchemaError> {
+    let mut i = 0;
+    while i < tables.len() {
+        let name = borrowed_str(&tables[i].name);
+        let mut j = i + 1;
+        while j < tables.len() {
+            if str_eq(name, borrowed_str(&tables[j].name)) {
+                return Some(duplicate_name(tables[i], tables[j]));
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < tables.len() {
+        let foreign_keys = borrowed_list(&tables[i].foreign_keys);
+        let mut k = 0;
+        while k < foreign_keys.len() {
+            let target = borrowed_str(&foreign_keys[k].referenced_table);
+            let mut found = false;
+            let mut j = 0;
+            while j < tables.len() {
+                found |= str_eq(target, borrowed_str(&tables[j].name));
+                j += 1;
+            }
+            if !found {
+                return Some(missing_target(tables[i], &foreign_keys[k]));
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `parts` followed by empty values.
+const fn message(parts: &[PanicVal<'static>]) -> SchemaError {
+    let mut message = [PanicVal::EMPTY; 16 + 2 * SHOWN_COLUMNS];
+    let mut i = 0;
+    while i < parts.len() {
+        message[i] = parts[i];
+        i += 1;
+    }
+    message
+}
+
+const fn duplicate_name(first: &'static TableMeta, second: &'static TableMeta) -> SchemaError {
+    let name = borrowed_str(&first.name);
+    let (first, second) = (
+        borrowed_str(&first.type_name),
+        borrowed_str(&second.type_name),
+    );
+    if str_eq(first, second) {
+        return message(&[
+            PanicVal::write_str("`schema![...]` lists `"),
+            PanicVal::write_str(first),
+            PanicVal::write_str("` twice; list each table once"),
+        ]);
+    }
+    message(&[
+        PanicVal::write_str("`schema![...]` has two tables named `"),
+        PanicVal::write_str(name),
+        PanicVal::write_str("`: `"),
+        PanicVal::write_str(first),
+        PanicVal::write_str("` and `"),
+        PanicVal::write_str(second),
+        PanicVal::write_str("`; rename one with `#[table(name = \"...\")]`"),
+    ])
+}
+
+const fn missing_target(
+    table: &'static TableMeta,
+    foreign_key: &'static ForeignKeyMeta,
+) -> SchemaError {
+    let columns = borrowed_list(&foreign_key.columns);
+    let mut parts = message(&[
+        PanicVal::write_str("`schema![...]` is missing table `"),
+        PanicVal::write_str(borrowed_str(&foreign_key.referenced_table)),
+        PanicVal::write_str("`, which the foreign key `"),
+        PanicVal::write_str(borrowed_str(&table.name)),
+        PanicVal::write_str("("),
+    ]);
+    let mut at = 5;
+    let mut i = 0;
+    while i < columns.len() && i < SHOWN_COLUMNS {
+        if i > 0 {
+            parts[at] = PanicVal::write_str(", ");
+            at += 1;
+        }
+        parts[at] = PanicVal::write_str(borrowed_str(&columns[i]));
+        at += 1;
+        i += 1;
+    }
+    if columns.len() > SHOWN_COLUMNS {
+        parts[at] = PanicVal::write_str(", ...");
+        at += 1;
+    }
+    parts[at] = PanicVal::write_str(")` of `");
+    parts[at + 1] = PanicVal::write_str(borrowed_str(&table.type_name));
+    parts[at + 2] = PanicVal::write_str("` references; add the table's type to the list");
+    parts
+}
