@@ -1,71 +1,33 @@
 //! Typed CRUD through serde on every backend: insert, get, update, key
-//! update, delete and index scans of `Table` structs holding every column
-//! type (i64, i32, i16, bool, f64, String, Vec<u8>, Option<_>, Id<T>), with
-//! single and composite keys.
-//!
-//! The tables implement `Table` by hand, as `#[derive(Table)]` will emit it.
+//! update, delete and index scans of `#[derive(Table)]` structs holding every
+//! column type (i64, i32, i16, bool, f64, String, Vec<u8>, Option<_>, Id<T>),
+//! with single and composite keys, a renamed column and a default.
 
-use std::borrow::Cow;
-
-use cascadia::metadata::Name;
 use cascadia::{
-    Action, ColumnMeta, ColumnRange, Database, DeleteOptions, Error, ForeignKeyMeta, Id, IndexMeta,
-    IndexRange, IndexRef, MemoryStore, Schema, SqliteOptions, SqliteStore, Table, TableMeta, Value,
-    ValueType,
+    Database, DeleteOptions, Error, Id, IndexRange, MemoryStore, Schema, SqliteOptions,
+    SqliteStore, Table, Value, schema,
 };
 use serde::{Deserialize, Serialize};
 
-const fn column(
-    name: &'static str,
-    field: &'static str,
-    rust_type: &'static str,
-    value_type: ValueType,
-    nullable: bool,
-) -> ColumnMeta {
-    ColumnMeta {
-        name: Cow::Borrowed(name),
-        field: Cow::Borrowed(field),
-        rust_type: Cow::Borrowed(rust_type),
-        value_type,
-        nullable,
-        default: None,
-    }
-}
-
-const fn names(names: &'static [Name]) -> Cow<'static, [Name]> {
-    Cow::Borrowed(names)
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Table, Serialize, Deserialize)]
+#[table(name = "teams")]
 struct Team {
+    #[primary_key]
     id: i64,
+    #[unique]
     slug: String,
 }
 
-impl Table for Team {
-    type PrimaryKey = i64;
-    const META: &'static TableMeta = &TableMeta {
-        name: Cow::Borrowed("teams"),
-        type_name: Cow::Borrowed("Team"),
-        columns: Cow::Borrowed(&[
-            column("id", "id", "i64", ValueType::Integer, false),
-            column("slug", "slug", "String", ValueType::Text, false),
-        ]),
-        primary_key: names(&[Cow::Borrowed("id")]),
-        indexes: Cow::Borrowed(&[IndexMeta {
-            name: Cow::Borrowed("by_slug"),
-            columns: names(&[Cow::Borrowed("slug")]),
-            unique: true,
-        }]),
-        foreign_keys: Cow::Borrowed(&[]),
-        soft_delete: None,
-    };
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Table, Serialize, Deserialize)]
+#[table(name = "members")]
+#[index(name = "by_team", columns(team_id, age))]
+#[index(name = "by_mentor", columns(mentor))]
 struct Member {
+    #[primary_key]
     id: i64,
+    #[foreign_key(references = Team, on_delete = cascade, on_update = cascade)]
     team_id: Id<Team>,
+    #[foreign_key(references = Member, on_delete = set_null, on_update = cascade)]
     mentor: Option<Id<Member>>,
     age: i32,
     level: i16,
@@ -73,139 +35,31 @@ struct Member {
     score: f64,
     avatar: Vec<u8>,
     nick: Option<String>,
+    #[column(name = "role_code", default = 7)]
     role: i32,
 }
 
-impl Table for Member {
-    type PrimaryKey = i64;
-    const META: &'static TableMeta = &TableMeta {
-        name: Cow::Borrowed("members"),
-        type_name: Cow::Borrowed("Member"),
-        columns: Cow::Borrowed(&[
-            column("id", "id", "i64", ValueType::Integer, false),
-            column("team_id", "team_id", "Id<Team>", ValueType::Integer, false),
-            column(
-                "mentor",
-                "mentor",
-                "Option<Id<Member>>",
-                ValueType::Integer,
-                true,
-            ),
-            column("age", "age", "i32", ValueType::Integer, false),
-            column("level", "level", "i16", ValueType::Integer, false),
-            column("active", "active", "bool", ValueType::Integer, false),
-            column("score", "score", "f64", ValueType::Real, false),
-            column("avatar", "avatar", "Vec<u8>", ValueType::Blob, false),
-            column("nick", "nick", "Option<String>", ValueType::Text, true),
-            column("role_code", "role", "i32", ValueType::Integer, false),
-        ]),
-        primary_key: names(&[Cow::Borrowed("id")]),
-        indexes: Cow::Borrowed(&[
-            IndexMeta {
-                name: Cow::Borrowed("by_team"),
-                columns: names(&[Cow::Borrowed("team_id"), Cow::Borrowed("age")]),
-                unique: false,
-            },
-            IndexMeta {
-                name: Cow::Borrowed("by_mentor"),
-                columns: names(&[Cow::Borrowed("mentor")]),
-                unique: false,
-            },
-        ]),
-        foreign_keys: Cow::Borrowed(&[
-            ForeignKeyMeta {
-                columns: names(&[Cow::Borrowed("team_id")]),
-                referenced_table: Cow::Borrowed("teams"),
-                referenced_columns: names(&[Cow::Borrowed("id")]),
-                on_delete: Action::Cascade,
-                on_update: Action::Cascade,
-                index: IndexRef::Index(Cow::Borrowed("by_team")),
-            },
-            ForeignKeyMeta {
-                columns: names(&[Cow::Borrowed("mentor")]),
-                referenced_table: Cow::Borrowed("members"),
-                referenced_columns: names(&[Cow::Borrowed("id")]),
-                on_delete: Action::SetNull,
-                on_update: Action::Cascade,
-                index: IndexRef::Index(Cow::Borrowed("by_mentor")),
-            },
-        ]),
-        soft_delete: None,
-    };
-}
-
 /// A composite key: (team_id, member_id).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Table, Serialize, Deserialize)]
+#[table(name = "seats", primary_key(team_id, member_id))]
+#[index(name = "by_member", columns(member_id))]
 struct Seat {
+    #[foreign_key(references = Team, on_delete = cascade, on_update = cascade)]
     team_id: Id<Team>,
+    #[foreign_key(references = Member, on_delete = cascade, on_update = cascade)]
     member_id: Id<Member>,
     label: String,
 }
 
-impl Table for Seat {
-    type PrimaryKey = (i64, i64);
-    const META: &'static TableMeta = &TableMeta {
-        name: Cow::Borrowed("seats"),
-        type_name: Cow::Borrowed("Seat"),
-        columns: Cow::Borrowed(&[
-            column("team_id", "team_id", "Id<Team>", ValueType::Integer, false),
-            column(
-                "member_id",
-                "member_id",
-                "Id<Member>",
-                ValueType::Integer,
-                false,
-            ),
-            column("label", "label", "String", ValueType::Text, false),
-        ]),
-        primary_key: names(&[Cow::Borrowed("team_id"), Cow::Borrowed("member_id")]),
-        indexes: Cow::Borrowed(&[IndexMeta {
-            name: Cow::Borrowed("by_member"),
-            columns: names(&[Cow::Borrowed("member_id")]),
-            unique: false,
-        }]),
-        foreign_keys: Cow::Borrowed(&[
-            ForeignKeyMeta {
-                columns: names(&[Cow::Borrowed("team_id")]),
-                referenced_table: Cow::Borrowed("teams"),
-                referenced_columns: names(&[Cow::Borrowed("id")]),
-                on_delete: Action::Cascade,
-                on_update: Action::Cascade,
-                index: IndexRef::PrimaryKey,
-            },
-            ForeignKeyMeta {
-                columns: names(&[Cow::Borrowed("member_id")]),
-                referenced_table: Cow::Borrowed("members"),
-                referenced_columns: names(&[Cow::Borrowed("id")]),
-                on_delete: Action::Cascade,
-                on_update: Action::Cascade,
-                index: IndexRef::Index(Cow::Borrowed("by_member")),
-            },
-        ]),
-        soft_delete: None,
-    };
-}
-
 /// Not in the schema.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Table, Serialize, Deserialize)]
+#[table(name = "strays")]
 struct Stray {
+    #[primary_key]
     id: i64,
 }
 
-impl Table for Stray {
-    type PrimaryKey = i64;
-    const META: &'static TableMeta = &TableMeta {
-        name: Cow::Borrowed("strays"),
-        type_name: Cow::Borrowed("Stray"),
-        columns: Cow::Borrowed(&[column("id", "id", "i64", ValueType::Integer, false)]),
-        primary_key: names(&[Cow::Borrowed("id")]),
-        indexes: Cow::Borrowed(&[]),
-        foreign_keys: Cow::Borrowed(&[]),
-        soft_delete: None,
-    };
-}
-
-static SCHEMA: Schema = Schema::from_static(&[Team::META, Member::META, Seat::META]);
+static SCHEMA: Schema = schema![Team, Member, Seat];
 
 fn backends() -> Vec<(&'static str, Database)> {
     vec![
@@ -272,17 +126,19 @@ fn typed_rows_round_trip_every_column_type() {
         );
         assert_eq!(db.get::<Member>(&99).unwrap(), None, "{backend}");
         assert_eq!(
-            db.get::<Seat>(&(1, 11)).unwrap().map(|s| s.label),
+            db.get::<Seat>(&(Id::new(1), Id::new(11)))
+                .unwrap()
+                .map(|s| s.label),
             Some("front".to_owned()),
             "{backend}"
         );
-        // Columns renamed from their field are stored under their SQL name.
-        assert_eq!(
-            db.get_row("members", &[Value::Integer(12)])
-                .unwrap()
-                .unwrap()[9],
-            Value::Integer(7)
-        );
+        // A renamed column is stored under its SQL name.
+        let position = Member::META.column_position("role_code").unwrap();
+        let row = db
+            .get_row("members", &[Value::Integer(12)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(row[position], Value::Integer(7), "{backend}");
     }
 }
 
@@ -310,11 +166,12 @@ fn typed_updates_and_key_updates_run_actions() {
         assert_eq!(outcome.rows_updated("members"), 6, "{backend}");
         assert_eq!(outcome.rows_updated("seats"), 1, "{backend}");
         assert_eq!(
-            db.get::<Seat>(&(5, 11))
+            db.get::<Seat>(&(Id::new(5), Id::new(11)))
                 .unwrap()
                 .map(|s| s.label)
                 .as_deref(),
-            Some("front")
+            Some("front"),
+            "{backend}"
         );
         let error = db
             .update(&Team {
@@ -347,7 +204,9 @@ fn typed_deletes_run_actions() {
         assert_eq!(outcome.rows_deleted("members"), 6, "{backend}");
         assert_eq!(outcome.rows_deleted("seats"), 1, "{backend}");
         assert_eq!(
-            db.delete::<Seat>(&(1, 11)).unwrap().rows_written(),
+            db.delete::<Seat>(&(Id::new(1), Id::new(11)))
+                .unwrap()
+                .rows_written(),
             0,
             "{backend}"
         );
@@ -355,37 +214,39 @@ fn typed_deletes_run_actions() {
 }
 
 #[test]
-fn typed_index_scans_page_through_ranges() {
+fn typed_index_queries_page_through_ranges() {
     for (backend, db) in backends() {
         fill(&db);
-        let range = IndexRange {
-            table: "members".into(),
-            index: IndexRef::Index("by_team".into()),
-            prefix: vec![Value::Integer(1)],
-            range: Some(ColumnRange {
-                lower: std::ops::Bound::Included(Value::Integer(31)),
-                upper: std::ops::Bound::Unbounded,
-            }),
-        };
+        let range: IndexRange = Member::by_team()
+            .team_id()
+            .eq(Id::new(1))
+            .age()
+            .ge(31)
+            .into();
         let first = db.scan::<Member>(&range, None, 2).unwrap();
-        assert_eq!(
-            first.rows.iter().map(|m| m.age).collect::<Vec<_>>(),
-            vec![31, 32],
-            "{backend}"
-        );
+        let ages =
+            |page: &cascadia::Page<Member>| page.rows.iter().map(|m| m.age).collect::<Vec<_>>();
+        assert_eq!(ages(&first), vec![31, 32], "{backend}");
         let second = db.scan::<Member>(&range, first.next.as_ref(), 2).unwrap();
-        assert_eq!(
-            second.rows.iter().map(|m| m.age).collect::<Vec<_>>(),
-            vec![33, 34],
-            "{backend}"
-        );
+        assert_eq!(ages(&second), vec![33, 34], "{backend}");
         let third = db.scan::<Member>(&range, second.next.as_ref(), 2).unwrap();
+        assert_eq!(ages(&third), vec![35], "{backend}");
+        assert!(third.next.is_none(), "{backend}");
+        // The primary key and a unique index are indexes too.
+        let seats: IndexRange = Seat::by_primary_key().team_id().eq(Id::new(1)).into();
         assert_eq!(
-            third.rows.iter().map(|m| m.age).collect::<Vec<_>>(),
-            vec![35],
+            db.scan::<Seat>(&seats, None, 10).unwrap().rows.len(),
+            1,
             "{backend}"
         );
-        assert!(third.next.is_none(), "{backend}");
+        let slug: IndexRange = Team::by_slug().slug().eq("two").into();
+        let found = db.scan::<Team>(&slug, None, 10).unwrap();
+        assert_eq!(
+            found.rows.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![2],
+            "{backend}"
+        );
+        // A range on another table than the type read is refused.
         let error = db.scan::<Team>(&range, None, 2).unwrap_err();
         assert!(
             matches!(error, Error::InvalidRange { .. }),
@@ -428,11 +289,12 @@ fn values_that_do_not_fit_the_type_are_conversion_errors() {
     for (backend, db) in backends() {
         fill(&db);
         // `level` is an i16: a value out of its range is refused when read.
+        let position = Member::META.column_position("level").unwrap();
         let mut row = db
             .get_row("members", &[Value::Integer(12)])
             .unwrap()
             .unwrap();
-        row[4] = Value::Integer(100_000);
+        row[position] = Value::Integer(100_000);
         db.update_row("members", &[Value::Integer(12)], row)
             .unwrap();
         let error = db.get::<Member>(&12).unwrap_err();
@@ -447,7 +309,10 @@ fn values_that_do_not_fit_the_type_are_conversion_errors() {
 }
 
 #[test]
-fn a_derived_schema_validates_lazily() {
+fn a_derived_schema_validates_and_knows_its_graph() {
     SCHEMA.validate().unwrap();
     assert_eq!(SCHEMA.incoming("members").len(), 2);
+    assert_eq!(SCHEMA.incoming("teams").len(), 2);
+    let json = SCHEMA.to_json();
+    assert!(json.contains("\"role_code\""), "{json}");
 }

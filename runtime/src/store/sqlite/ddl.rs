@@ -8,6 +8,12 @@
 //! carries its `ON DELETE` / `ON UPDATE` actions, for a database where SQLite
 //! runs them — the oracle of cascadia's differential tests.
 //!
+//! Defaults: a constant [`ColumnDefault::Value`] becomes a `DEFAULT` clause.
+//! A [`ColumnDefault::Computed`] (every `#[column(default = ...)]` of the
+//! derive) gets none: cascadia evaluates it per row when it writes, and
+//! SQLite cannot run Rust. So with `native_actions`, SQLite's own `ON DELETE
+//! SET DEFAULT` matches cascadia's only for constant defaults.
+//!
 //! Layout: a table whose primary key is one `INTEGER` column is a rowid table
 //! (`INTEGER PRIMARY KEY` aliases the rowid); any other table is `WITHOUT
 //! ROWID`, so that every index holds the primary key and scans come out in
