@@ -203,7 +203,11 @@ enum SqlKey {
     Insert(TableId),
     Update(TableId),
     Delete(TableId),
+    DeleteMany(TableId),
 }
+
+/// Keys per `DELETE ... WHERE key IN (...)` of [`Transaction::delete_many`].
+const DELETE_CHUNK: usize = 64;
 
 struct Connected {
     conn: Connection,
@@ -1041,6 +1045,46 @@ impl Transaction for SqliteTransaction<'_> {
         });
         let params: Vec<&Value> = key.iter().collect();
         Ok(self.execute(&sql, &params)? > 0)
+    }
+
+    /// One statement per [`DELETE_CHUNK`] keys when the primary key has one
+    /// column (`IN` searches the key, a short chunk repeats its last key);
+    /// row by row otherwise (a row-value `IN` would scan the table).
+    fn delete_many(&mut self, table: &str, keys: &[Key]) -> Result<u64, Error> {
+        self.writable()?;
+        let id = self.table_id(table)?;
+        let pk = self.graph.tables[id].pk.clone();
+        if pk.len() != 1 || keys.len() < 2 {
+            let mut deleted = 0;
+            for key in keys {
+                deleted += u64::from(self.delete(table, key)?);
+            }
+            return Ok(deleted);
+        }
+        for key in keys {
+            self.check_key(id, key)?;
+        }
+        let meta = self.meta(id);
+        let sql = self.sql(SqlKey::DeleteMany(id), false, || {
+            format!(
+                "DELETE FROM {} WHERE {} IN ({})",
+                quote(&meta.name),
+                quote(&meta.columns[pk[0]].name),
+                (1..=DELETE_CHUNK)
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        let mut deleted = 0u64;
+        for chunk in keys.chunks(DELETE_CHUNK) {
+            let mut params: Vec<&Value> = chunk.iter().map(|key| &key[0]).collect();
+            while params.len() < DELETE_CHUNK {
+                params.push(params[params.len() - 1]);
+            }
+            deleted += self.execute(&sql, &params)? as u64;
+        }
+        Ok(deleted)
     }
 
     fn savepoint(&mut self) -> Result<(), Error> {
