@@ -60,6 +60,10 @@ pub struct DeleteOptions {
     /// Most rows the delete may write (deleted plus updated rows). Counted
     /// before anything is written: past it the delete fails with
     /// [`Error::TooManyRows`] and changes nothing. Default: unlimited.
+    ///
+    /// It also bounds the plan's memory: to decide NO ACTION, SET NULL and
+    /// SET DEFAULT, the plan keeps the keys of the rows the delete removes
+    /// (in the tables where an edge needs them).
     pub max_rows: Option<u64>,
     /// Most rows per frame of the bottom-up executor (default 1,000): memory
     /// is bounded by depth × `batch_rows`.
@@ -159,6 +163,8 @@ pub(crate) fn delete_sync(
     keys: &[Key],
     options: &DeleteOptions,
 ) -> Result<Outcome, Error> {
+    let _span =
+        tracing::debug_span!("delete", table = %ctx.meta(table).name, roots = keys.len()).entered();
     for key in keys {
         ctx.check_key(table, key)?;
     }
@@ -204,6 +210,7 @@ pub(crate) fn update_sync(
     options: &UpdateOptions,
 ) -> Result<Outcome, Error> {
     let name = ctx.meta(table).name.clone();
+    let _span = tracing::debug_span!("update", table = %name, rows = rows.len()).entered();
     let mut normalized = Vec::with_capacity(rows.len());
     for (key, row) in rows {
         ctx.check_key(table, &key)?;
@@ -236,6 +243,7 @@ pub(crate) fn update_sync(
         )?;
     }
     changes.finish(tx)?;
+    tracing::debug!(rows_written = changes.written, "sync update");
     let deleted = vec![0u64; ctx.graph.tables.len()];
     Ok(Outcome::from_counts(ctx, &deleted, &changes.updated))
 }

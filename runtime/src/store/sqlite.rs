@@ -418,6 +418,10 @@ fn prepare_database(
         }
         script.push_str("COMMIT;");
         conn.execute_batch(&script)?;
+        tracing::debug!(
+            tables = schema.tables().count(),
+            "created the schema's tables"
+        );
         return Ok(());
     }
     let mut missing = Vec::new();
@@ -429,6 +433,7 @@ fn prepare_database(
         check_table(conn, table, &mut missing)?;
     }
     if missing.is_empty() {
+        tracing::debug!("the database matches the schema");
         Ok(())
     } else {
         Err(Error::SchemaMismatch { missing })
