@@ -237,14 +237,43 @@ impl Graph {
         }
         // needs_check: a table is watched when deleting its rows needs a
         // check or a write other than a delete (an incoming non-CASCADE
-        // edge), or when the planner asks whether its rows are deleted (it is
-        // the child of a non-CASCADE edge); then every table with a CASCADE
-        // path to it needs checking too (least fixpoint).
+        // edge), or when the planner or the executor asks whether its rows
+        // are deleted (the child of a non-CASCADE edge, or a table whose rows
+        // a delete's updates reach); then every table with a CASCADE path to
+        // it needs checking too (least fixpoint).
         for edge in &fks {
             if edge.on_delete != Action::Cascade {
                 nodes[edge.parent].needs_check = true;
                 nodes[edge.child].needs_check = true;
             }
+        }
+        // Rows a delete can update — through SET NULL / SET DEFAULT, then
+        // through the ON UPDATE actions those key changes set off — are
+        // asked about too (an updated row must not be one being deleted).
+        let mut updatable: Vec<bool> = vec![false; nodes.len()];
+        for edge in &fks {
+            if matches!(edge.on_delete, Action::SetNull | Action::SetDefault) {
+                updatable[edge.child] = true;
+            }
+        }
+        loop {
+            let mut changed = false;
+            for edge in &fks {
+                let writes = matches!(
+                    edge.on_update,
+                    Action::Cascade | Action::SetNull | Action::SetDefault
+                );
+                if writes && updatable[edge.parent] && !updatable[edge.child] {
+                    updatable[edge.child] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (node, updatable) in nodes.iter_mut().zip(updatable) {
+            node.needs_check |= updatable;
         }
         loop {
             let mut changed = false;
