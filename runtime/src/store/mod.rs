@@ -305,6 +305,7 @@ impl Drop for OpenMark {
 
 /// Checks that a range can be executed on `table` and returns the column
 /// positions of its index, in index order.
+#[cfg(feature = "sqlite")]
 pub(crate) fn range_columns(schema: &Schema, range: &IndexRange) -> Result<Vec<usize>, Error> {
     let (_, table) = schema.resolve(&range.table)?;
     let meta = schema.meta(table);
