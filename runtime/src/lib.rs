@@ -3,26 +3,94 @@
 //!
 //! Use it through the facade crate `cascadia`, which re-exports everything
 //! here together with `#[derive(Table)]`.
+//!
+//! - [`Schema`]: the tables and their foreign-key graph, validated; exported
+//!   as JSON, Graphviz DOT or Mermaid.
+//! - [`Store`]: the storage backend — [`MemoryStore`], or [`SqliteStore`]
+//!   (cargo feature `sqlite`, on by default).
+//! - [`Database`]: typed and untyped reads and writes over a store, with
+//!   foreign keys checked and referential actions run; [`semantics`] says
+//!   exactly how.
+//!
+//! ```
+//! use cascadia_runtime::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
+//! use cascadia_runtime::{
+//!     Action, Database, DeleteOptions, IndexRef, MemoryStore, Schema, TableMeta, Value,
+//!     ValueType,
+//! };
+//!
+//! let schema = Schema::new(vec![
+//!     TableMeta::new("teams")
+//!         .with_column(ColumnMeta::new("id", ValueType::Integer))
+//!         .with_primary_key(["id"]),
+//!     TableMeta::new("members")
+//!         .with_column(ColumnMeta::new("id", ValueType::Integer))
+//!         .with_column(ColumnMeta::new("team_id", ValueType::Integer))
+//!         .with_primary_key(["id"])
+//!         .with_index(IndexMeta::new("by_team", ["team_id"]))
+//!         .with_foreign_key(
+//!             ForeignKeyMeta::new(["team_id"], "teams", ["id"])
+//!                 .on_delete(Action::Cascade)
+//!                 .with_index(IndexRef::Index("by_team".into())),
+//!         ),
+//! ])?;
+//! let db = Database::new(MemoryStore::new(schema)?);
+//! db.insert_row("teams", vec![Value::Integer(1)])?;
+//! db.insert_row("members", vec![Value::Integer(7), Value::Integer(1)])?;
+//!
+//! // A member of a missing team is refused, naming the foreign key.
+//! let error = db
+//!     .insert_row("members", vec![Value::Integer(8), Value::Integer(2)])
+//!     .unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "cannot insert members 8: members(team_id) → teams has no teams row with 2"
+//! );
+//!
+//! // Deleting the team cascades to its members, in one transaction.
+//! let outcome = db.delete_rows("teams", &[vec![Value::Integer(1)]], &DeleteOptions::default())?;
+//! assert_eq!(outcome.rows_deleted("members"), 1);
+//! # Ok::<(), cascadia_runtime::Error>(())
+//! ```
 
+#![warn(missing_docs)]
+
+mod build;
+mod database;
+mod error;
+mod execute;
+mod export;
+mod graph;
 mod index_query;
 mod index_range;
+mod lookup;
 pub mod metadata;
+mod plan;
 pub mod planner;
 mod schema;
+pub mod semantics;
 mod serde_value;
+pub mod store;
 mod table;
+mod validate;
 mod value;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
+pub use database::{Database, Page, Tx};
+pub use error::{Error, ForeignKeyName, Operation, Result, SchemaProblem};
+pub use execute::{DeleteOptions, Outcome, UpdateOptions};
 pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
-pub use schema::Schema;
+pub use schema::{ForeignKey, Schema};
 pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
+pub use store::{Access, Capabilities, JobRecord, MemoryStore, ScanPosition, Store, Transaction};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteOptions, SqliteStore};
 pub use table::{ColumnType, Id, Table};
 pub use value::{Key, Row, Value, ValueType, display_key};

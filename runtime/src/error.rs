@@ -1,0 +1,392 @@
+//! `Error`: the one error type of the crate.
+//!
+//! Every variant about data names the table and the key of the row it is
+//! about; the variants about referential actions also name the foreign key
+//! (child table and columns → parent table) and the action, so that a refusal
+//! reads as "cannot delete teams 1: RESTRICT on members(team_id) → teams:
+//! members 7 references it".
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::metadata::{Action, Name};
+use crate::serde_value::ConversionError;
+use crate::value::{Key, Value, ValueType, display_key};
+
+/// What the refused operation was doing to the row an error names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Inserting a row.
+    Insert,
+    /// Updating a row (its key, or other columns).
+    Update,
+    /// Deleting a row.
+    Delete,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Insert => "insert",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        })
+    }
+}
+
+/// A foreign key as messages name it: `members(team_id) → teams`, or
+/// `members(team_slug) → teams(slug)` when it references a unique key rather
+/// than the primary key. Errors hold it behind an `Arc` (shared with the
+/// schema's graph, cheap to clone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyName {
+    /// SQL name of the referencing (child) table.
+    pub table: Name,
+    /// SQL names of the referencing columns.
+    pub columns: Vec<Name>,
+    /// SQL name of the referenced (parent) table.
+    pub referenced_table: Name,
+    /// SQL names of the referenced columns.
+    pub referenced_columns: Vec<Name>,
+    /// Whether the referenced columns are the parent's primary key (then
+    /// they are left out of the display).
+    pub references_primary_key: bool,
+}
+
+impl fmt::Display for ForeignKeyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}({}) → {}",
+            self.table,
+            self.columns.join(", "),
+            self.referenced_table
+        )?;
+        if !self.references_primary_key {
+            write!(f, "({})", self.referenced_columns.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem found while validating a schema: the table, the columns
+/// concerned (possibly none) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaProblem {
+    /// SQL name of the table the problem is in.
+    pub table: Name,
+    /// SQL names of the columns concerned, if any.
+    pub columns: Vec<Name>,
+    /// What is wrong, and how to fix it where that is not obvious.
+    pub message: String,
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.columns.is_empty() {
+            write!(f, "table `{}`: {}", self.table, self.message)
+        } else {
+            write!(
+                f,
+                "table `{}` ({}): {}",
+                self.table,
+                self.columns.join(", "),
+                self.message
+            )
+        }
+    }
+}
+
+fn list<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Everything that can go wrong in cascadia's runtime.
+///
+/// Variants about rows name the table and the key (primary-key values) of the
+/// row; variants about referential actions also name the foreign key and the
+/// action. When an operation returns an error, it has changed nothing: its
+/// writes are rolled back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The schema breaks one or more of the rules that `#[derive(Table)]`
+    /// checks at compile time (returned by [`Schema::new`](crate::Schema::new)
+    /// and by stores opened over an unchecked schema). Lists every problem.
+    #[error("invalid schema: {}", list(problems))]
+    InvalidSchema {
+        /// Every problem found, each naming its table and columns.
+        problems: Vec<SchemaProblem>,
+    },
+
+    /// A table name that the schema does not hold.
+    #[error("no table `{table}` in the schema")]
+    UnknownTable {
+        /// The name asked for.
+        table: String,
+    },
+
+    /// An [`IndexRange`](crate::IndexRange) that cannot be executed: unknown
+    /// index, too many prefix values, a range where the index has no column
+    /// left, or `Unindexed`.
+    #[error("invalid index range on `{table}`: {reason}")]
+    InvalidRange {
+        /// SQL name of the table.
+        table: Name,
+        /// What is wrong with the range.
+        reason: String,
+    },
+
+    /// A row with the wrong number of values for its table.
+    #[error("a row of `{table}` needs {expected} values (one per column), got {found}")]
+    RowShape {
+        /// SQL name of the table.
+        table: Name,
+        /// Number of columns of the table.
+        expected: usize,
+        /// Number of values given.
+        found: usize,
+    },
+
+    /// A key with the wrong number of values for the key it is used as.
+    #[error("a key of `{table}` needs {expected} values, got {found}")]
+    KeyShape {
+        /// SQL name of the table.
+        table: Name,
+        /// Number of key columns.
+        expected: usize,
+        /// Number of values given.
+        found: usize,
+    },
+
+    /// A value of the wrong storage class for its column.
+    #[error("column `{table}.{column}` holds {expected:?} values, got {value}")]
+    TypeMismatch {
+        /// SQL name of the table.
+        table: Name,
+        /// SQL name of the column.
+        column: Name,
+        /// The column's storage class.
+        expected: ValueType,
+        /// The value given.
+        value: Value,
+    },
+
+    /// NULL given for a column that is not nullable.
+    #[error("column `{table}.{column}` is not nullable, got NULL")]
+    NotNull {
+        /// SQL name of the table.
+        table: Name,
+        /// SQL name of the column.
+        column: Name,
+    },
+
+    /// The row to update does not exist.
+    #[error("{table} {} not found", display_key(key))]
+    NotFound {
+        /// SQL name of the table.
+        table: Name,
+        /// Primary-key values asked for.
+        key: Key,
+    },
+
+    /// A write would give two rows the same primary or unique key (SQLite's
+    /// "UNIQUE constraint failed"). NULLs never collide, as in SQL.
+    #[error(
+        "cannot {operation} {table} {}: UNIQUE key {table}({}) = {} already exists",
+        display_key(key),
+        columns.join(", "),
+        display_key(values)
+    )]
+    Duplicate {
+        /// What was being done to the row.
+        operation: Operation,
+        /// SQL name of the table.
+        table: Name,
+        /// Primary-key values of the row being written.
+        key: Key,
+        /// SQL names of the unique key's columns.
+        columns: Vec<Name>,
+        /// The key's values that already exist.
+        values: Key,
+    },
+
+    /// A written row references a parent row that does not exist (SQLite's
+    /// "FOREIGN KEY constraint failed" on INSERT or UPDATE of the child).
+    #[error(
+        "cannot {operation} {table} {}: {foreign_key} has no {} row with {}",
+        display_key(key),
+        foreign_key.referenced_table,
+        display_key(parent_key)
+    )]
+    MissingParent {
+        /// What was being done to the child row.
+        operation: Operation,
+        /// SQL name of the child table.
+        table: Name,
+        /// Primary-key values of the child row.
+        key: Key,
+        /// The foreign key.
+        foreign_key: Arc<ForeignKeyName>,
+        /// The referenced values that no parent row has.
+        parent_key: Key,
+    },
+
+    /// `RESTRICT`: a row references, through a RESTRICT foreign key, a row the
+    /// operation deletes or whose referenced key it changes. Decided on the
+    /// state before the operation.
+    #[error(
+        "cannot {operation} {table} {}: RESTRICT on {foreign_key}: {} {} references it",
+        display_key(key),
+        foreign_key.table,
+        display_key(child_key)
+    )]
+    Restricted {
+        /// Deleting or updating the parent row.
+        operation: Operation,
+        /// SQL name of the parent table.
+        table: Name,
+        /// Primary-key values of the parent row.
+        key: Key,
+        /// The RESTRICT foreign key.
+        foreign_key: Arc<ForeignKeyName>,
+        /// Primary-key values of the referencing row.
+        child_key: Key,
+    },
+
+    /// A row still references a deleted or changed key once every action has
+    /// run (`NO ACTION`, SQL's end-of-statement check; also reported for a
+    /// key that an action leaves referenced).
+    #[error(
+        "cannot {operation} {table} {}: {action} on {foreign_key}: {} {} still references it",
+        display_key(key),
+        foreign_key.table,
+        display_key(child_key)
+    )]
+    StillReferenced {
+        /// Deleting or updating the parent row.
+        operation: Operation,
+        /// SQL name of the parent table.
+        table: Name,
+        /// Primary-key values of the parent row.
+        key: Key,
+        /// The foreign key.
+        foreign_key: Arc<ForeignKeyName>,
+        /// The foreign key's action for this operation.
+        action: Action,
+        /// Primary-key values of the referencing row.
+        child_key: Key,
+    },
+
+    /// `SET DEFAULT` would make a row reference a key that no parent row has
+    /// once the operation is done (the default parent is missing, or this same
+    /// operation deletes it).
+    #[error(
+        "cannot {operation} {table} {}: SET DEFAULT on {foreign_key}: {} {} would reference {} {}, which {}",
+        display_key(key),
+        foreign_key.table,
+        display_key(child_key),
+        foreign_key.referenced_table,
+        display_key(default_key),
+        if *deleted { "this operation deletes" } else { "does not exist" }
+    )]
+    MissingDefault {
+        /// Deleting or updating the parent row.
+        operation: Operation,
+        /// SQL name of the parent table.
+        table: Name,
+        /// Primary-key values of the parent row.
+        key: Key,
+        /// The SET DEFAULT foreign key.
+        foreign_key: Arc<ForeignKeyName>,
+        /// Primary-key values of the referencing row.
+        child_key: Key,
+        /// The default values of the referencing columns.
+        default_key: Key,
+        /// Whether the default parent exists but this operation deletes it.
+        deleted: bool,
+    },
+
+    /// The operation would write more rows than its `max_rows` allows;
+    /// counted before anything was written.
+    #[error(
+        "cannot {operation} {table} {}: it would write more than {limit} rows (max_rows)",
+        display_key(key)
+    )]
+    TooManyRows {
+        /// The operation.
+        operation: Operation,
+        /// SQL name of the table of the (first) root row.
+        table: Name,
+        /// Primary-key values of the (first) root row.
+        key: Key,
+        /// The `max_rows` limit.
+        limit: u64,
+    },
+
+    /// An existing database does not match the schema (found when a store
+    /// is opened): every missing table, column or index is listed.
+    #[error("the database does not match the schema: {}", missing.join("; "))]
+    SchemaMismatch {
+        /// One entry per missing item, e.g. "missing column `members.team_id`".
+        missing: Vec<String>,
+    },
+
+    /// A write in a transaction opened for reading.
+    #[error("cannot write in a read-only transaction")]
+    ReadOnly,
+
+    /// A transaction was opened on a store while this thread already holds
+    /// one on the same store (it would wait for itself forever).
+    #[error(
+        "a transaction on this store is already open on this thread; use it instead of opening another"
+    )]
+    NestedTransaction,
+
+    /// A savepoint was released or rolled back without one being open.
+    #[error("no savepoint is open")]
+    NoSavepoint,
+
+    /// A typed row or key that does not convert to or from column values.
+    #[error(transparent)]
+    Conversion(#[from] ConversionError),
+
+    /// Job state that does not serialise or deserialise.
+    #[error("job state: {0}")]
+    JobState(#[source] serde_json::Error),
+
+    /// An error from SQLite (I/O, locking, a constraint SQLite enforces as a
+    /// safety net).
+    #[cfg(feature = "sqlite")]
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl Error {
+    /// Whether the error is a refusal by a foreign key (RESTRICT, NO ACTION,
+    /// SET DEFAULT without a parent, a missing parent on insert or update):
+    /// what SQLite reports as "FOREIGN KEY constraint failed".
+    pub fn is_foreign_key(&self) -> bool {
+        matches!(
+            self,
+            Error::MissingParent { .. }
+                | Error::Restricted { .. }
+                | Error::StillReferenced { .. }
+                | Error::MissingDefault { .. }
+        )
+    }
+
+    /// Whether the error is a unique-key collision (SQLite's "UNIQUE
+    /// constraint failed").
+    pub fn is_unique(&self) -> bool {
+        matches!(self, Error::Duplicate { .. })
+    }
+}
+
+/// `Result` with cascadia's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
