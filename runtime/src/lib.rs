@@ -59,14 +59,19 @@ mod build;
 mod database;
 mod error;
 mod execute;
+mod explain;
 mod export;
 mod graph;
+mod guard;
 mod index_query;
 mod index_range;
+mod integrity;
+mod jobs;
 mod lookup;
 pub mod metadata;
 mod plan;
 pub mod planner;
+mod progress;
 mod schema;
 pub mod semantics;
 mod serde_value;
@@ -74,19 +79,24 @@ pub mod store;
 mod table;
 mod validate;
 mod value;
+mod worker;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use database::{Database, Page, Tx};
-pub use error::{Error, ForeignKeyName, Operation, Result, SchemaProblem};
-pub use execute::{DeleteOptions, Outcome, UpdateOptions};
+pub use database::{DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
+pub use error::{BeingDeleted, Error, ForeignKeyName, Operation, Result, SchemaProblem};
+pub use execute::{Budget, DeleteMode, DeleteOptions, Outcome, UpdateOptions};
+pub use explain::{Explain, ExplainOptions, Refusal, TableCounts};
 pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
+pub use integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
+pub use jobs::{JobId, JobInfo, JobStatus};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
+pub use progress::{Observer, Progress, ProgressEvent};
 pub use schema::{ForeignKey, Schema};
 pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
 pub use store::{Access, Capabilities, JobRecord, MemoryStore, ScanPosition, Store, Transaction};
@@ -94,3 +104,4 @@ pub use store::{Access, Capabilities, JobRecord, MemoryStore, ScanPosition, Stor
 pub use store::{SqliteOptions, SqliteStore};
 pub use table::{ColumnType, Id, Table};
 pub use value::{Key, Row, Value, ValueType, display_key};
+pub use worker::{Worker, WorkerHandle, WorkerReport};

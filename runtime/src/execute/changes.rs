@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use super::Membership;
 use crate::error::{Error, Operation};
-use crate::graph::{Access, FkId, TableId, has_null};
+use crate::graph::{Access, FkEdge, FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::{Action, IndexRef, Name};
 use crate::store::Transaction;
@@ -90,9 +90,14 @@ pub(crate) struct Changes<'a> {
     /// referenced those values before the operation.
     original_refs: HashMap<(FkId, Key), Vec<usize>>,
     removed: Vec<Removed>,
+    /// Batched mode: the end check looks at every incoming foreign key of a
+    /// deleted row, not only NO ACTION and SET DEFAULT (see
+    /// [`Changes::check_every_edge`]).
+    every_edge: bool,
 }
 
-fn row_bytes(row: &[Value]) -> u64 {
+/// The serialised size of a row, as budgets count bytes.
+pub(crate) fn row_bytes(row: &[Value]) -> u64 {
     row.iter().map(|v| v.size_bytes() as u64).sum()
 }
 
@@ -110,6 +115,15 @@ pub(crate) fn defaults(ctx: Ctx<'_>, table: TableId, columns: &[usize]) -> Vec<(
             (c, value)
         })
         .collect()
+}
+
+/// The columns an ON DELETE SET NULL / SET DEFAULT of `fk` writes in a
+/// referencing row, with their new values (defaults evaluated now).
+pub(crate) fn action_values(ctx: Ctx<'_>, fk: &FkEdge) -> Vec<(usize, Value)> {
+    match fk.on_delete {
+        Action::SetNull => fk.child_columns.iter().map(|&c| (c, Value::Null)).collect(),
+        _ => defaults(ctx, fk.child, &fk.child_columns),
+    }
 }
 
 impl<'a> Changes<'a> {
@@ -132,7 +146,21 @@ impl<'a> Changes<'a> {
             moved: HashMap::new(),
             original_refs: HashMap::new(),
             removed: Vec::new(),
+            every_edge: false,
         }
+    }
+
+    /// Makes the end check look at every incoming foreign key of each
+    /// deleted row (batched mode). One batch deletes rows whose referencing
+    /// rows were handled by earlier batches, so a row inserted in between
+    /// under one of them — or a RESTRICT / NO ACTION row — must be found
+    /// before the batch commits: the batch then fails, and no orphan is
+    /// ever committed. A referencing row through CASCADE, SET NULL or SET
+    /// DEFAULT is reported as [`Error::StillReferenced`] with that action:
+    /// the batched engine rescans and retries.
+    pub(crate) fn check_every_edge(mut self) -> Self {
+        self.every_edge = true;
+        self
     }
 
     /// Whether the operation deletes row `key` of `table`.
@@ -173,7 +201,7 @@ impl<'a> Changes<'a> {
         let key = self.ctx.pk_of(table, row);
         for &f in &self.ctx.graph.tables[table].incoming {
             let fk = self.ctx.fk(f);
-            if !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
+            if !self.every_edge && !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
                 continue;
             }
             let values = fk.parent_values(row);
@@ -444,10 +472,21 @@ impl<'a> Changes<'a> {
         }
         for removed in &self.removed {
             let fk = ctx.fk(removed.fk);
-            if ctx.parent(tx, fk, &removed.values)?.is_some() {
+            // A batch deletes rows and nothing else writes in its
+            // transaction: a deleted key cannot be back.
+            if !self.every_edge && ctx.parent(tx, fk, &removed.values)?.is_some() {
                 continue;
             }
             if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
+                if self.every_edge && removed.action == Action::Restrict {
+                    return Err(Error::Restricted {
+                        operation: removed.operation,
+                        table: ctx.meta(fk.parent).name.clone(),
+                        key: removed.parent_key.clone(),
+                        foreign_key: fk.name.clone(),
+                        child_key,
+                    });
+                }
                 return Err(Error::StillReferenced {
                     operation: removed.operation,
                     table: ctx.meta(fk.parent).name.clone(),

@@ -350,6 +350,31 @@ impl SqliteStore {
         })
     }
 
+    /// A second store over the same database file, with its own connection
+    /// (and the same schema and options, without creating tables): for a
+    /// [`Worker`](crate::Worker) thread that should not wait for this
+    /// connection, or a reader that should not wait for a writer (WAL).
+    ///
+    /// # Errors
+    /// An in-memory database has no file to reopen
+    /// (`rusqlite::Error::InvalidPath`); SQLite errors.
+    pub fn reopen(&self) -> Result<Self, Error> {
+        let path = {
+            let connected = self.lock();
+            connected.conn.path().map(str::to_owned)
+        };
+        match path {
+            Some(path) if !self.inner.in_memory && !path.is_empty() => Self::open(
+                path,
+                self.inner.schema.clone(),
+                self.inner.options.clone().create_tables(false),
+            ),
+            _ => Err(Error::Sqlite(rusqlite::Error::InvalidPath(
+                "an in-memory database cannot be reopened".into(),
+            ))),
+        }
+    }
+
     /// Runs `f` on the connection, outside any cascadia transaction (for
     /// ad-hoc queries, `PRAGMA foreign_key_check`, tests).
     ///
