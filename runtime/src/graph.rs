@@ -50,6 +50,9 @@ pub(crate) struct TableNode {
     pub(crate) needs_check: bool,
     /// Position of the `#[soft_delete]` column, if the table has one.
     pub(crate) soft_delete: Option<usize>,
+    /// Whether the table is on a cycle of foreign keys (a self-reference
+    /// included): only then can its rows form a data cycle.
+    pub(crate) in_cycle: bool,
 }
 
 /// One foreign key of the graph.
@@ -168,6 +171,7 @@ impl Graph {
                     outgoing: Vec::new(),
                     needs_check: false,
                     soft_delete: t.soft_delete.as_ref().and_then(|c| t.column_position(c)),
+                    in_cycle: false,
                 }
             })
             .collect();
@@ -303,6 +307,23 @@ impl Graph {
             if !changed {
                 break;
             }
+        }
+        // in_cycle: the table reaches itself following child → parent edges.
+        for start in 0..nodes.len() {
+            let mut seen = vec![false; nodes.len()];
+            let mut stack = vec![start];
+            let mut cycle = false;
+            while let Some(table) = stack.pop() {
+                for &f in &nodes[table].outgoing {
+                    let parent = fks[f].parent;
+                    cycle |= parent == start;
+                    if !seen[parent] {
+                        seen[parent] = true;
+                        stack.push(parent);
+                    }
+                }
+            }
+            nodes[start].in_cycle = cycle;
         }
         Graph {
             tables: nodes,

@@ -263,7 +263,7 @@ pub(crate) fn write_chunks(
 ) -> Result<(), Error> {
     let prefix = roots_prefix(id);
     for (chunk, keys) in chunks {
-        let bytes = serde_json::to_vec(keys).map_err(json_error)?;
+        let bytes = crate::compact::encode_keys(keys).map_err(json_error)?;
         tx.put_job(&chunk_id(&prefix, *chunk), &bytes)?;
     }
     Ok(())
@@ -276,8 +276,7 @@ pub(crate) fn read_roots(tx: &mut dyn Transaction, state: &JobState) -> Result<V
     let chunks = state.stack.roots_end().div_ceil(ROOT_CHUNK as u64);
     for chunk in 0..chunks {
         if let Some(bytes) = tx.get_job(&chunk_id(&prefix, chunk))? {
-            let keys: Vec<Key> = serde_json::from_slice(&bytes).map_err(json_error)?;
-            roots.extend(keys);
+            roots.extend(crate::compact::decode_keys(&bytes).map_err(json_error)?);
         }
     }
     Ok(roots)

@@ -56,6 +56,7 @@
 #![warn(missing_docs)]
 
 mod build;
+mod compact;
 mod database;
 mod error;
 mod execute;

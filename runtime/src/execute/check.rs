@@ -188,8 +188,12 @@ impl Walk {
     fn push(&mut self, ctx: Ctx<'_>, table: TableId, rows: Vec<Row>) {
         let depth = self.frames.len();
         let keys: Vec<Key> = rows.iter().map(|row| ctx.pk_of(table, row)).collect();
-        for key in &keys {
-            self.on_stack.insert((table, key.clone()), depth);
+        // Only rows of a table on a cycle of foreign keys can be met again
+        // while on the stack.
+        if ctx.graph.tables[table].in_cycle {
+            for key in &keys {
+                self.on_stack.insert((table, key.clone()), depth);
+            }
         }
         self.frames.push(WalkFrame {
             table,
@@ -276,8 +280,10 @@ impl Walk {
         let incoming = &ctx.graph.tables[table].incoming;
         if self.frames[depth].fk >= incoming.len() {
             if let Some(frame) = self.frames.pop() {
-                for key in frame.keys {
-                    self.on_stack.remove(&(table, key));
+                if ctx.graph.tables[table].in_cycle {
+                    for key in frame.keys {
+                        self.on_stack.remove(&(table, key));
+                    }
                 }
             }
             return Ok(());
@@ -338,7 +344,8 @@ impl Walk {
             let exhausted = page.len() < wanted;
             for child in page {
                 let child_key = ctx.pk_of(fk.child, &child);
-                let on_stack = self.on_stack.contains_key(&(fk.child, child_key.clone()));
+                let on_stack = ctx.graph.tables[fk.child].in_cycle
+                    && self.on_stack.contains_key(&(fk.child, child_key.clone()));
                 if fk.on_delete == Action::Cascade {
                     if !on_stack && self.count(ctx, true, fk.child, &child_key)? {
                         to_push.push(child);

@@ -63,12 +63,14 @@ pub(crate) struct Frame {
     /// SQL name of the table.
     table: Name,
     /// Primary keys of the rows to delete (at most a batch).
+    #[serde(with = "crate::compact::keys")]
     keys: Vec<Key>,
     /// Position in the table's incoming foreign keys.
     fk: usize,
     /// Position in `keys` of the parent whose children are being scanned.
     key: usize,
     /// Where the scan of that parent's children stands.
+    #[serde(with = "crate::compact::position")]
     after: Option<ScanPosition>,
     /// Rows of the frame reference each other: delete them together.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -83,7 +85,7 @@ pub(crate) struct Frame {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Roots {
     /// The keys themselves.
-    Inline(Vec<Key>),
+    Inline(#[serde(with = "crate::compact::keys")] Vec<Key>),
     /// Keys stored beside the job, in records `{prefix}{chunk:010}` of at
     /// most [`ROOT_CHUNK`] keys each (written once, so that a batch does not
     /// rewrite them). Root `i` is key `i % ROOT_CHUNK` of chunk
@@ -131,7 +133,9 @@ pub(crate) struct DeleteStack {
     /// A scheduled delete's deletion time, checked on every root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     soft: Option<SoftCheck>,
-    /// (table, key) → depth of the frame holding it (rebuilt after load).
+    /// (table, key) → depth of the frame holding it, for the tables on a
+    /// cycle of foreign keys (only their rows can be met again while on the
+    /// stack). Rebuilt after load.
     #[serde(skip)]
     on_stack: HashMap<(TableId, Key), usize>,
     /// The chunk of stored roots last read.
@@ -314,8 +318,10 @@ impl DeleteStack {
     fn push(&mut self, table: TableId, name: Name, rows: Vec<Row>, ctx: Ctx<'_>) {
         let depth = self.frames.len();
         let keys: Vec<Key> = rows.iter().map(|row| ctx.pk_of(table, row)).collect();
-        for key in &keys {
-            self.on_stack.insert((table, key.clone()), depth);
+        if ctx.graph.tables[table].in_cycle {
+            for key in &keys {
+                self.on_stack.insert((table, key.clone()), depth);
+            }
         }
         self.frames.push(Frame {
             table: name,
@@ -357,8 +363,10 @@ impl DeleteStack {
         }
         frame.keys = keys;
         frame.rows = Some(rows);
-        for key in &frame.keys {
-            self.on_stack.insert((table, key.clone()), depth);
+        if ctx.graph.tables[table].in_cycle {
+            for key in &frame.keys {
+                self.on_stack.insert((table, key.clone()), depth);
+            }
         }
         Ok(())
     }
@@ -370,6 +378,9 @@ impl DeleteStack {
         if self.on_stack.is_empty() && !self.frames.is_empty() {
             for depth in 0..self.frames.len() {
                 let table = Self::resolve(ctx, &self.frames[depth].table)?;
+                if !ctx.graph.tables[table].in_cycle {
+                    continue;
+                }
                 for key in &self.frames[depth].keys {
                     self.on_stack.insert((table, key.clone()), depth);
                 }
@@ -433,12 +444,13 @@ impl DeleteStack {
                 }
                 let end = (self.next_root + self.batch_rows as u64).min(self.roots_end());
                 let mut rows = Vec::new();
+                let mut taken: HashSet<Key> = HashSet::new();
                 for index in self.next_root..end {
                     let Some(key) = self.root(tx, index)? else {
                         continue;
                     };
                     usage.rows_read += 1;
-                    if self.on_stack.contains_key(&(root, key.clone())) {
+                    if taken.contains(&key) || self.on_stack.contains_key(&(root, key.clone())) {
                         continue;
                     }
                     if let Some(row) = tx.get(&self.root_table, &key)? {
@@ -447,9 +459,8 @@ impl DeleteStack {
                                 return Ok(Progress::Cancelled { key });
                             }
                         }
-                        if !rows.iter().any(|r: &Row| ctx.pk_of(root, r) == key) {
-                            rows.push(row);
-                        }
+                        taken.insert(key);
+                        rows.push(row);
                     }
                 }
                 self.next_root = end;
@@ -508,8 +519,10 @@ impl DeleteStack {
         let name = frame.table.clone();
         let keys: Vec<Key> = frame.keys.drain(..take).collect();
         let gone: Vec<Row> = rows.drain(..take.min(rows.len())).collect();
-        for key in &keys {
-            self.on_stack.remove(&(table, key.clone()));
+        if ctx.graph.tables[table].in_cycle {
+            for key in &keys {
+                self.on_stack.remove(&(table, key.clone()));
+            }
         }
         if self.frames[depth].keys.is_empty() {
             self.frames.pop();
@@ -618,7 +631,12 @@ impl DeleteStack {
             let exhausted = page.len() < wanted;
             for child in page {
                 let child_key = ctx.pk_of(fk.child, &child);
-                if let Some(&at) = self.on_stack.get(&(fk.child, child_key.clone())) {
+                let on_stack = if ctx.graph.tables[fk.child].in_cycle {
+                    self.on_stack.get(&(fk.child, child_key.clone())).copied()
+                } else {
+                    None
+                };
+                if let Some(at) = on_stack {
                     // A data cycle: the row is deleted with its own frame;
                     // until then no commit.
                     if at < depth {
@@ -863,7 +881,7 @@ fn freed_by_another(ctx: Ctx<'_>, reachable: &[bool], f: FkId) -> bool {
 fn read_chunk(tx: &mut dyn Transaction, prefix: &str, chunk: u64) -> Result<Vec<Key>, Error> {
     let id = chunk_id(prefix, chunk);
     match tx.get_job(&id)? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(Error::JobState),
+        Some(bytes) => crate::compact::decode_keys(&bytes).map_err(Error::JobState),
         None => Ok(Vec::new()),
     }
 }
