@@ -100,7 +100,9 @@ pub use metadata::{
 pub use progress::{Observer, Progress, ProgressEvent};
 pub use schema::{ForeignKey, Schema};
 pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
-pub use store::{Access, Capabilities, JobRecord, MemoryStore, ScanPosition, Store, Transaction};
+pub use store::{
+    Access, Capabilities, ChildScan, JobRecord, MemoryStore, ScanPosition, Store, Transaction,
+};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
 pub use table::{ColumnType, Id, Table};

@@ -196,8 +196,8 @@ impl<'a> Changes<'a> {
     /// another action changes), and a SET DEFAULT may leave a row referencing
     /// the same key (a default equal to it): their keys are checked again at
     /// the end.
-    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value]) {
-        self.bytes += row_bytes(row);
+    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value], bytes: u64) {
+        self.bytes += bytes;
         let key = self.ctx.pk_of(table, row);
         for &f in &self.ctx.graph.tables[table].incoming {
             let fk = self.ctx.fk(f);
@@ -470,31 +470,81 @@ impl<'a> Changes<'a> {
                 });
             }
         }
+        if self.every_edge {
+            return self.finish_every_edge(tx);
+        }
         for removed in &self.removed {
             let fk = ctx.fk(removed.fk);
-            // A batch deletes rows and nothing else writes in its
-            // transaction: a deleted key cannot be back.
-            if !self.every_edge && ctx.parent(tx, fk, &removed.values)?.is_some() {
+            if ctx.parent(tx, fk, &removed.values)?.is_some() {
                 continue;
             }
             if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
-                if self.every_edge && removed.action == Action::Restrict {
-                    return Err(Error::Restricted {
-                        operation: removed.operation,
-                        table: ctx.meta(fk.parent).name.clone(),
-                        key: removed.parent_key.clone(),
-                        foreign_key: fk.name.clone(),
-                        child_key,
-                    });
+                return Err(self.still_referenced(removed, child_key));
+            }
+        }
+        Ok(())
+    }
+
+    fn still_referenced(&self, removed: &Removed, child_key: Key) -> Error {
+        let ctx = self.ctx;
+        let fk = ctx.fk(removed.fk);
+        if self.every_edge && removed.action == Action::Restrict {
+            return Error::Restricted {
+                operation: removed.operation,
+                table: ctx.meta(fk.parent).name.clone(),
+                key: removed.parent_key.clone(),
+                foreign_key: fk.name.clone(),
+                child_key,
+            };
+        }
+        Error::StillReferenced {
+            operation: removed.operation,
+            table: ctx.meta(fk.parent).name.clone(),
+            key: removed.parent_key.clone(),
+            foreign_key: fk.name.clone(),
+            action: removed.action,
+            child_key,
+        }
+    }
+
+    /// The end check of a batch: no row references a row it deleted. A
+    /// batch deletes rows and nothing else writes in its transaction, so a
+    /// deleted key cannot be back; the referencing rows of a single-column
+    /// indexed key are looked for many parents at a time.
+    fn finish_every_edge(&self, tx: &mut dyn Transaction) -> Result<(), Error> {
+        let ctx = self.ctx;
+        let mut by_fk: HashMap<FkId, Vec<&Removed>> = HashMap::new();
+        for removed in &self.removed {
+            by_fk.entry(removed.fk).or_default().push(removed);
+        }
+        let mut fks: Vec<FkId> = by_fk.keys().copied().collect();
+        fks.sort_unstable();
+        for f in fks {
+            let fk = ctx.fk(f);
+            let entries = &by_fk[&f];
+            let windowed =
+                fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+            if !windowed {
+                for removed in entries {
+                    if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
+                        return Err(self.still_referenced(removed, child_key));
+                    }
                 }
-                return Err(Error::StillReferenced {
-                    operation: removed.operation,
-                    table: ctx.meta(fk.parent).name.clone(),
-                    key: removed.parent_key.clone(),
-                    foreign_key: fk.name.clone(),
-                    action: removed.action,
-                    child_key,
-                });
+                continue;
+            }
+            let mut columns = ctx.graph.tables[fk.child].pk.clone();
+            columns.extend(&fk.child_columns);
+            for chunk in entries.chunks(64) {
+                let values: Vec<Key> = chunk.iter().map(|r| r.values.clone()).collect();
+                let found = ctx.children_of(tx, fk, &values, None, 1, Some(&columns))?;
+                if let Some((child, _)) = found.first() {
+                    let child_values = fk.child_values(child);
+                    let removed = chunk
+                        .iter()
+                        .find(|r| r.values == child_values)
+                        .unwrap_or(&chunk[0]);
+                    return Err(self.still_referenced(removed, ctx.pk_of(fk.child, child)));
+                }
             }
         }
         Ok(())

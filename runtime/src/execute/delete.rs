@@ -36,7 +36,7 @@ use super::budget::{Budget, Usage};
 use super::changes::{Cause, Changes, Patch, action_values, row_bytes};
 use super::membership::Upward;
 use crate::error::{Error, Operation};
-use crate::graph::{FkId, TableId, has_null};
+use crate::graph::{Access, FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::{Action, Name};
 use crate::store::{ScanPosition, Transaction};
@@ -75,10 +75,28 @@ pub(crate) struct Frame {
     /// Rows of the frame reference each other: delete them together.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     atomic: bool,
-    /// The rows of `keys`, loaded on first use (not persisted).
+    /// How many parents, from `key` on, the current scan covers (one query
+    /// for several parents of a single-column foreign key).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    window: usize,
+    /// The rows of `keys` with their serialised sizes, loaded on first use
+    /// (not persisted). Rows pushed from a child scan hold only the columns
+    /// the executor reads (the key, the columns referenced by foreign keys,
+    /// the scan's index); the others are NULL.
     #[serde(skip)]
-    rows: Option<Vec<Row>>,
+    rows: Option<Vec<(Row, u64)>>,
 }
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// Parents per windowed child scan.
+const WINDOW: usize = 64;
 
 /// The roots of a delete.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,6 +288,7 @@ impl DeleteStack {
         for frame in &mut self.frames {
             frame.fk = 0;
             frame.key = 0;
+            frame.window = 1;
             frame.after = None;
         }
     }
@@ -315,9 +334,9 @@ impl DeleteStack {
         Ok(())
     }
 
-    fn push(&mut self, table: TableId, name: Name, rows: Vec<Row>, ctx: Ctx<'_>) {
+    fn push(&mut self, table: TableId, name: Name, rows: Vec<(Row, u64)>, ctx: Ctx<'_>) {
         let depth = self.frames.len();
-        let keys: Vec<Key> = rows.iter().map(|row| ctx.pk_of(table, row)).collect();
+        let keys: Vec<Key> = rows.iter().map(|(row, _)| ctx.pk_of(table, row)).collect();
         if ctx.graph.tables[table].in_cycle {
             for key in &keys {
                 self.on_stack.insert((table, key.clone()), depth);
@@ -330,6 +349,7 @@ impl DeleteStack {
             key: 0,
             after: None,
             atomic: false,
+            window: 1,
             rows: Some(rows),
         });
     }
@@ -353,12 +373,14 @@ impl DeleteStack {
         for key in &frame.keys {
             usage.rows_read += 1;
             if let Some(row) = tx.get(&frame.table, key)? {
-                rows.push(row);
+                let size = row_bytes(&row);
+                rows.push((row, size));
                 keys.push(key.clone());
             }
         }
         if keys.len() != frame.keys.len() {
             frame.key = 0;
+            frame.window = 1;
             frame.after = None;
         }
         frame.keys = keys;
@@ -460,7 +482,8 @@ impl DeleteStack {
                             }
                         }
                         taken.insert(key);
-                        rows.push(row);
+                        let size = row_bytes(&row);
+                        rows.push((row, size));
                     }
                 }
                 self.next_root = end;
@@ -502,11 +525,11 @@ impl DeleteStack {
             let fresh = usage.rows_written == 0;
             let mut bytes = 0u64;
             take = 0;
-            for row in rows.iter() {
+            for (_, size) in rows.iter() {
                 if take as u64 >= rows_left {
                     break;
                 }
-                bytes += row_bytes(row);
+                bytes += size;
                 if bytes > bytes_left && !(fresh && take == 0) {
                     break;
                 }
@@ -518,7 +541,7 @@ impl DeleteStack {
         }
         let name = frame.table.clone();
         let keys: Vec<Key> = frame.keys.drain(..take).collect();
-        let gone: Vec<Row> = rows.drain(..take.min(rows.len())).collect();
+        let gone: Vec<(Row, u64)> = rows.drain(..take.min(rows.len())).collect();
         if ctx.graph.tables[table].in_cycle {
             for key in &keys {
                 self.on_stack.remove(&(table, key.clone()));
@@ -529,8 +552,8 @@ impl DeleteStack {
         }
         let count = tx.delete_many(&name, &keys)?;
         let bytes = changes.bytes;
-        for row in &gone {
-            changes.record_deleted(table, row);
+        for (row, size) in &gone {
+            changes.record_deleted(table, row, *size);
         }
         deleted[table] += count;
         changes.count(count)?;
@@ -600,19 +623,34 @@ impl DeleteStack {
             self.load_root_set(tx)?;
         }
         let child_name = ctx.meta(fk.child).name.clone();
-        let mut to_delete: Vec<Row> = Vec::new();
+        let mut to_delete: Vec<(Row, u64)> = Vec::new();
         let mut to_update: Vec<(Key, Key)> = Vec::new();
         let mut to_free: Vec<(Key, Vec<(FkId, Key)>)> = Vec::new();
         let writes = matches!(fk.on_delete, Action::SetNull | Action::SetDefault);
+        // One query for up to WINDOW parents (a single-column key read
+        // through an index); children pushed as frames carry only the
+        // columns the executor reads.
+        let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+        let projection = (fk.on_delete == Action::Cascade).then(|| frame_columns(ctx, fk));
         loop {
             let frame = &self.frames[depth];
             let rows = frame.rows.as_deref().unwrap_or_default();
-            let Some(parent) = rows.get(frame.key) else {
+            if frame.key >= rows.len() {
                 break;
+            }
+            let window = if !windowed {
+                1
+            } else if frame.after.is_none() {
+                WINDOW.min(rows.len() - frame.key)
+            } else {
+                frame.window.clamp(1, rows.len() - frame.key)
             };
-            let parent_key = frame.keys[frame.key].clone();
-            let values = fk.parent_values(parent);
-            if has_null(&values) {
+            let parents: Vec<(usize, Key)> = (frame.key..frame.key + window)
+                .map(|i| (i, fk.parent_values(&rows[i].0)))
+                .filter(|(_, values)| !has_null(values))
+                .collect();
+            self.frames[depth].window = window;
+            if parents.is_empty() {
                 self.next_key(depth);
                 continue;
             }
@@ -623,13 +661,43 @@ impl DeleteStack {
                     .saturating_sub(to_update.len() as u64);
                 wanted = wanted.min(room.max(1).try_into().unwrap_or(usize::MAX));
             }
-            let page = ctx.children(tx, fk, &values, frame.after.as_ref(), wanted)?;
+            let after = self.frames[depth].after.clone();
+            let page: Vec<(Row, u64)> = if windowed {
+                let prefixes: Vec<Key> = parents.iter().map(|(_, v)| v.clone()).collect();
+                ctx.children_of(
+                    tx,
+                    fk,
+                    &prefixes,
+                    after.as_ref(),
+                    wanted,
+                    projection.as_deref(),
+                )?
+            } else {
+                ctx.children(tx, fk, &parents[0].1, after.as_ref(), wanted)?
+                    .into_iter()
+                    .map(|row| {
+                        let size = row_bytes(&row);
+                        (row, size)
+                    })
+                    .collect()
+            };
             usage.rows_read += page.len() as u64;
-            if let Some(last) = page.last() {
+            if let Some((last, _)) = page.last() {
                 self.frames[depth].after = Some(ctx.child_position(fk, last));
             }
             let exhausted = page.len() < wanted;
-            for child in page {
+            // The parent a child references (by its key's values).
+            let keys = &self.frames[depth].keys;
+            let parent_of = |child: &Row| -> Key {
+                let values = fk.child_values(child);
+                parents
+                    .iter()
+                    .find(|(_, v)| *v == values)
+                    .map_or_else(Key::new, |(i, _)| keys[*i].clone())
+            };
+            let mut met: Vec<(Row, u64, Key)> = Vec::with_capacity(page.len());
+            let mut atomic = false;
+            for (child, size) in page {
                 let child_key = ctx.pk_of(fk.child, &child);
                 let on_stack = if ctx.graph.tables[fk.child].in_cycle {
                     self.on_stack.get(&(fk.child, child_key.clone())).copied()
@@ -641,15 +709,24 @@ impl DeleteStack {
                     // until then no commit.
                     if at < depth {
                         self.barrier = Some(self.barrier.map_or(at, |b| b.min(at)));
-                    } else if at == depth && !(fk.child == table && child_key == parent_key) {
-                        self.frames[depth].atomic = true;
+                    } else if at == depth && !(fk.child == table && child_key == parent_of(&child))
+                    {
+                        atomic = true;
                     }
                     continue;
                 }
                 if fk.on_delete == Action::Cascade {
-                    to_delete.push(child);
+                    to_delete.push((child, size));
                     continue;
                 }
+                let parent_key = parent_of(&child);
+                met.push((child, size, parent_key));
+            }
+            if atomic {
+                self.frames[depth].atomic = true;
+            }
+            for (child, size, parent_key) in met {
+                let child_key = ctx.pk_of(fk.child, &child);
                 if fk.on_delete == Action::Restrict {
                     return Err(Error::Restricted {
                         operation: Operation::Delete,
@@ -665,7 +742,7 @@ impl DeleteStack {
                     changes.is_deleted(fk.child, &child_key)
                 };
                 if member {
-                    to_delete.push(child);
+                    to_delete.push((child, size));
                 } else if fk.on_delete != Action::NoAction {
                     if self.batched && self.several_actions(ctx, fk.child) {
                         // Every SET NULL / SET DEFAULT of the delete that
@@ -675,7 +752,7 @@ impl DeleteStack {
                         let hits = self.final_hits(ctx, tx, fk.child, &child)?;
                         to_free.push((child_key, hits));
                     } else {
-                        to_update.push((child_key, parent_key.clone()));
+                        to_update.push((child_key, parent_key));
                     }
                 } else if self.batched {
                     // NO ACTION outside the delete: fine only if another
@@ -846,9 +923,11 @@ impl DeleteStack {
         Ok(freed.then_some(end.hits))
     }
 
+    /// Past the current window of parents.
     fn next_key(&mut self, depth: usize) {
         let frame = &mut self.frames[depth];
-        frame.key += 1;
+        frame.key += frame.window.max(1);
+        frame.window = 1;
         frame.after = None;
     }
 
@@ -856,8 +935,26 @@ impl DeleteStack {
         let frame = &mut self.frames[depth];
         frame.fk += 1;
         frame.key = 0;
+        frame.window = 1;
         frame.after = None;
     }
+}
+
+/// The columns of `fk`'s child rows the executor reads once they are on the
+/// stack: the primary key, the columns any foreign key references (to find
+/// their own children), and the index of `fk`'s scan (its resume position).
+fn frame_columns(ctx: Ctx<'_>, fk: &crate::graph::FkEdge) -> Vec<usize> {
+    let node = &ctx.graph.tables[fk.child];
+    let mut columns: Vec<usize> = node.pk.clone();
+    for &g in &node.incoming {
+        columns.extend(&ctx.fk(g).parent_columns);
+    }
+    if let Access::Index { columns: index, .. } = &fk.children {
+        columns.extend(index);
+    }
+    columns.sort_unstable();
+    columns.dedup();
+    columns
 }
 
 /// Whether a NO ACTION row through `f` may be freed by another foreign key

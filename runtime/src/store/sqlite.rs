@@ -195,6 +195,8 @@ enum SqlKey {
         /// `None`: no resume position; `Some(mask)`: which position values
         /// are NULL.
         after: Option<u64>,
+        /// `first index column IN (IN_CHUNK values)`.
+        in_list: bool,
     },
     ScanWhere {
         table: TableId,
@@ -209,6 +211,9 @@ enum SqlKey {
 
 /// Keys per `DELETE ... WHERE key IN (...)` of `Transaction::delete_many`.
 const DELETE_CHUNK: usize = 64;
+
+/// Parent values per `... WHERE fk IN (...)` of `Transaction::scan_children`.
+const IN_CHUNK: usize = 64;
 
 struct Connected {
     conn: Connection,
