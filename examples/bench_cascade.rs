@@ -102,6 +102,9 @@ pub struct Summary {
     pub rows: u64,
     pub native_seconds: f64,
     pub cascadia_seconds: f64,
+    /// CPU time of each side (user + system), in seconds.
+    pub native_cpu_seconds: f64,
+    pub cascadia_cpu_seconds: f64,
     /// Most rows written by one committed batch.
     pub max_tx_rows: u64,
     /// Batches committed.
@@ -231,6 +234,28 @@ fn peak_rss_kib() -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time (user + system) of this process so far, in seconds (Linux;
+/// 0 elsewhere), to tell CPU from I/O waits.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
@@ -279,9 +304,11 @@ pub fn run(config: &Config) -> Result<Summary, Failure> {
         "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
     )?;
     let before = count(&native)?;
+    let cpu = cpu_seconds();
     let started = Instant::now();
     native.execute("DELETE FROM teams WHERE id = 1", [])?;
     let native_seconds = started.elapsed().as_secs_f64();
+    let native_cpu_seconds = cpu_seconds() - cpu;
     let rows = before - count(&native)?;
 
     // cascadia, batched.
@@ -300,9 +327,11 @@ pub fn run(config: &Config) -> Result<Summary, Failure> {
             held.fetch_max(progress.held_rows as u64, Ordering::Relaxed);
             n.fetch_add(1, Ordering::Relaxed);
         });
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let outcome = db.delete_with::<Team>(&[1], &options)?;
     let cascadia_seconds = started.elapsed().as_secs_f64();
+    let cascadia_cpu_seconds = cpu_seconds() - cpu;
     let peak_rss_mib = peak_rss_kib().map_or(0.0, |kib| kib as f64 / 1024.0);
     drop(db);
 
@@ -316,6 +345,8 @@ pub fn run(config: &Config) -> Result<Summary, Failure> {
         rows,
         native_seconds,
         cascadia_seconds,
+        native_cpu_seconds,
+        cascadia_cpu_seconds,
         max_tx_rows: max_tx_rows.load(Ordering::Relaxed),
         batches: batches.load(Ordering::Relaxed),
         max_held_rows: max_held.load(Ordering::Relaxed) as usize,
@@ -347,10 +378,12 @@ fn main() -> Result<(), Failure> {
         return Err("the two databases differ after the delete".into());
     }
     eprintln!(
-        "rows={} native_s={:.3} cascadia_s={:.3} batches={} max_held_rows={}",
+        "rows={} native_s={:.3} (cpu {:.2}) cascadia_s={:.3} (cpu {:.2}) batches={} max_held_rows={}",
         summary.rows,
         summary.native_seconds,
+        summary.native_cpu_seconds,
         summary.cascadia_seconds,
+        summary.cascadia_cpu_seconds,
         summary.batches,
         summary.max_held_rows
     );

@@ -198,6 +198,9 @@ impl<'a> Changes<'a> {
     /// the end.
     pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value], bytes: u64) {
         self.bytes += bytes;
+        if self.ctx.graph.tables[table].incoming.is_empty() {
+            return;
+        }
         let key = self.ctx.pk_of(table, row);
         for &f in &self.ctx.graph.tables[table].incoming {
             let fk = self.ctx.fk(f);

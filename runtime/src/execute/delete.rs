@@ -697,14 +697,17 @@ impl DeleteStack {
             };
             let mut met: Vec<(Row, u64, Key)> = Vec::with_capacity(page.len());
             let mut atomic = false;
+            let cyclic = ctx.graph.tables[fk.child].in_cycle;
             for (child, size) in page {
-                let child_key = ctx.pk_of(fk.child, &child);
-                let on_stack = if ctx.graph.tables[fk.child].in_cycle {
-                    self.on_stack.get(&(fk.child, child_key.clone())).copied()
+                let on_stack = if cyclic {
+                    self.on_stack
+                        .get(&(fk.child, ctx.pk_of(fk.child, &child)))
+                        .copied()
                 } else {
                     None
                 };
                 if let Some(at) = on_stack {
+                    let child_key = ctx.pk_of(fk.child, &child);
                     // A data cycle: the row is deleted with its own frame;
                     // until then no commit.
                     if at < depth {
