@@ -326,7 +326,7 @@ fn copy_table<T: Table + Serialize + DeserializeOwned>(
 /// sorted by primary key.
 fn select_rows(conn: &Connection, table: &str) -> Result<Vec<Row>, Error> {
     let meta = CHINOOK.table(table).ok_or_else(|| Error::UnknownTable {
-        table: table.to_owned().into(),
+        table: table.to_owned(),
     })?;
     let columns: Vec<String> = meta
         .columns
