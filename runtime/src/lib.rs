@@ -67,6 +67,7 @@ mod lookup;
 pub mod metadata;
 mod plan;
 pub mod planner;
+mod query;
 mod schema;
 pub mod semantics;
 mod serde_value;
