@@ -1,6 +1,8 @@
 //! cascadia: foreign-key graphs checked by the compiler, and referential
 //! actions run in bounded, resumable batches.
 
+#![warn(missing_docs)]
+
 #[doc = include_str!("../docs/table.md")]
 pub use cascadia_macros::Table;
 pub use cascadia_runtime::*;

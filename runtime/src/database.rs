@@ -604,6 +604,11 @@ impl std::fmt::Debug for Tx<'_> {
 }
 
 impl<'a> Tx<'a> {
+    /// The schema of the database this transaction belongs to.
+    pub fn schema(&self) -> &'a Schema {
+        self.ctx.schema
+    }
+
     /// Runs `f` in a savepoint: undone alone if it fails.
     fn atomic<R>(
         &mut self,

@@ -469,6 +469,11 @@ pub enum Error {
     #[error(transparent)]
     Conversion(#[from] ConversionError),
 
+    /// No index serves a dynamic filter through a legal prefix, and the
+    /// caller did not allow a full scan (see [`planner`](crate::planner)).
+    #[error(transparent)]
+    NoIndexServes(#[from] crate::planner::NoIndexServes),
+
     /// Job state that does not serialise or deserialise.
     #[error("job state: {0}")]
     JobState(#[source] serde_json::Error),

@@ -73,6 +73,7 @@ pub mod metadata;
 mod plan;
 pub mod planner;
 mod progress;
+mod query;
 mod schema;
 pub mod semantics;
 mod serde_value;

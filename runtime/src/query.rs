@@ -1,0 +1,108 @@
+//! Reads by filters known only at run time: the [`planner`](crate::planner)'s
+//! plan, executed through a store's index scans.
+
+use serde::de::DeserializeOwned;
+
+use crate::database::{Database, Tx};
+use crate::error::Error;
+use crate::planner::{Access, Filter, plan};
+use crate::serde_value::from_row;
+use crate::table::Table;
+use crate::value::Row;
+
+/// Rows read per page of the index scan behind a query.
+const PAGE_ROWS: usize = 1_000;
+
+impl Tx<'_> {
+    /// Every row of `table` that satisfies all of `filters`, in the order of
+    /// the index read (index columns, then primary key).
+    ///
+    /// The read goes through the index the [`planner`](crate::planner) picks —
+    /// equality on its first columns, then at most one range — and the
+    /// filters the index does not cover are checked on each row it returns.
+    /// With `allow_scan`, filters that no index serves read the whole table.
+    ///
+    /// # Errors
+    /// [`Error::NoIndexServes`] when no index serves the filters and
+    /// `allow_scan` is false; [`Error::UnknownTable`]; store errors.
+    pub fn query_rows(
+        &mut self,
+        table: &str,
+        filters: &[Filter],
+        allow_scan: bool,
+    ) -> Result<Vec<Row>, Error> {
+        let meta = self
+            .schema()
+            .table(table)
+            .ok_or_else(|| Error::UnknownTable {
+                table: table.to_owned(),
+            })?
+            .clone();
+        let plan = plan(&meta, filters, allow_scan)?;
+        let candidates = match &plan.access {
+            Access::Scan => self.rows(table)?,
+            Access::Index(range) => {
+                let mut rows = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = self.scan_rows(range, after.as_ref(), PAGE_ROWS)?;
+                    rows.extend(page.rows);
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break rows,
+                    }
+                }
+            }
+        };
+        Ok(candidates
+            .into_iter()
+            .filter(|row| plan.residual_matches(&meta, row))
+            .collect())
+    }
+
+    /// Every row of `T` that satisfies all of `filters`: see
+    /// [`query_rows`](Tx::query_rows).
+    ///
+    /// # Errors
+    /// As [`query_rows`](Tx::query_rows); [`Error::Conversion`] if a row does
+    /// not fit `T`.
+    pub fn query<T: Table + DeserializeOwned>(
+        &mut self,
+        filters: &[Filter],
+        allow_scan: bool,
+    ) -> Result<Vec<T>, Error> {
+        self.query_rows(&T::META.name, filters, allow_scan)?
+            .into_iter()
+            .map(|row| from_row(T::META, row).map_err(Error::from))
+            .collect()
+    }
+}
+
+impl Database {
+    /// Untyped rows by dynamic filters, in one read transaction: see
+    /// [`Tx::query_rows`].
+    ///
+    /// # Errors
+    /// As [`Tx::query_rows`].
+    pub fn query_rows(
+        &self,
+        table: &str,
+        filters: &[Filter],
+        allow_scan: bool,
+    ) -> Result<Vec<Row>, Error> {
+        self.read(|tx| tx.query_rows(table, filters, allow_scan))
+    }
+
+    /// Typed rows by dynamic filters, in one read transaction: see
+    /// [`Tx::query`].
+    ///
+    /// # Errors
+    /// As [`Tx::query`].
+    pub fn query<T: Table + DeserializeOwned>(
+        &self,
+        filters: &[Filter],
+        allow_scan: bool,
+    ) -> Result<Vec<T>, Error> {
+        self.read(|tx| tx.query::<T>(filters, allow_scan))
+    }
+}

@@ -1,0 +1,111 @@
+//! The examples run end to end on real input, and print the figures the
+//! issues and the Chinook data's README give. They run through `cargo run`
+//! (the same command as the README's), so this also proves they build.
+
+use std::process::Command;
+
+/// Runs `cargo run --example <name> -- <args>` and returns its stdout; fails
+/// the test with the example's output when it exits with an error.
+fn run_example(name: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", name, "--"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "example {name} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The block of output under the `== <title>` line.
+fn section<'a>(output: &'a str, title: &str) -> &'a str {
+    let start = output
+        .find(&format!("== {title}\n"))
+        .unwrap_or_else(|| panic!("no section `{title}` in:\n{output}"));
+    let rest = &output[start + title.len() + 4..];
+    &rest[..rest.find("\n== ").unwrap_or(rest.len())]
+}
+
+#[test]
+fn chinook_example_matches_sqlite_native_actions() {
+    let output = run_example("chinook", &[]);
+
+    let artist_275 = section(&output, "DELETE FROM Artist WHERE ArtistId = 275");
+    assert!(
+        artist_275.contains("rows changed besides the root: cascadia 7, SQLite 7"),
+        "{artist_275}"
+    );
+
+    let genre_1 = section(&output, "DELETE FROM Genre WHERE GenreId = 1");
+    let track_line = genre_1
+        .lines()
+        .find(|line| line.trim_start().starts_with("Track "))
+        .unwrap_or_default();
+    assert_eq!(
+        track_line.split_whitespace().collect::<Vec<_>>(),
+        ["Track", "0", "/", "1297", "0", "/", "1297"],
+        "{genre_1}"
+    );
+
+    let playlist_1 = section(&output, "DELETE FROM Playlist WHERE PlaylistId = 1");
+    assert!(
+        playlist_1.contains("rows changed besides the root: cascadia 3290, SQLite 3290"),
+        "{playlist_1}"
+    );
+
+    let artist_1 = section(&output, "DELETE FROM Artist WHERE ArtistId = 1");
+    assert!(
+        artist_1.contains("refused by cascadia: ")
+            && artist_1.contains("RESTRICT on InvoiceLine(TrackId) → Track"),
+        "{artist_1}"
+    );
+    assert!(
+        artist_1.contains("refused by SQLite:   FOREIGN KEY constraint failed"),
+        "{artist_1}"
+    );
+
+    let update = section(
+        &output,
+        "UPDATE Artist SET ArtistId = 1000 WHERE ArtistId = 1",
+    );
+    assert!(
+        update.contains("rows changed besides the root: cascadia 2, SQLite 2"),
+        "{update}"
+    );
+
+    assert_eq!(
+        output.matches("databases identical: yes").count(),
+        6,
+        "{output}"
+    );
+    assert!(
+        output.contains("all operations: cascadia and SQLite agree, databases identical"),
+        "{output}"
+    );
+}
+
+#[test]
+fn chinook_example_exports_the_graph_with_actions() {
+    let mermaid = run_example("chinook", &["--graph", "mermaid"]);
+    assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
+    assert_eq!(
+        mermaid.matches("-->").count(),
+        11,
+        "one edge per foreign key:\n{mermaid}"
+    );
+    assert!(
+        mermaid.contains("TrackId → TrackId<br/>ON DELETE RESTRICT<br/>ON UPDATE CASCADE"),
+        "{mermaid}"
+    );
+
+    let dot = run_example("chinook", &["--graph", "dot"]);
+    assert!(dot.starts_with("digraph schema {"), "{dot}");
+    assert_eq!(dot.matches(" -> ").count(), 11, "{dot}");
+    assert!(dot.contains("ON DELETE SET NULL"), "{dot}");
+}
