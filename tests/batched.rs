@@ -16,12 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cascadia::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
+use cascadia::store::sqlite::ddl::{DdlOptions, create_statements};
 use cascadia::{
     Access, Action, Budget, Database, DeleteOptions, Error, ExplainOptions, IndexRef,
     IntegrityOptions, JobStatus, MemoryStore, Progress, ProgressEvent, Row, Schema, SqliteOptions,
     SqliteStore, Store, TableMeta, Value, ValueType, Worker,
 };
 use common::{int, text};
+use rusqlite::Connection;
 
 /// `teams(id, name, deleted_at soft-delete)`; `members(team_id → teams
 /// CASCADE, mentor_id → members SET NULL)`; `posts(member_id → members
@@ -699,4 +701,181 @@ both! {
         assert_eq!(outcome.rows_updated("c"), 10);
         assert_eq!(batches.load(Ordering::SeqCst), 0, "not batched");
     };
+}
+
+/// `r` ← `p(x, y)` (CASCADE) and `r` ← `q` (CASCADE); `c(a, b)`: `(a, b) →
+/// p(x, y)` NO ACTION and `b → q` SET NULL, sharing column `b`.
+fn overlapping_schema() -> Schema {
+    let int_col = |name: &'static str| ColumnMeta::new(name, ValueType::Integer);
+    Schema::new(vec![
+        TableMeta::new("r")
+            .with_column(int_col("id"))
+            .with_primary_key(["id"]),
+        TableMeta::new("p")
+            .with_column(int_col("x"))
+            .with_column(int_col("y"))
+            .with_column(int_col("r"))
+            .with_primary_key(["x", "y"])
+            .with_index(IndexMeta::new("by_r", ["r"]))
+            .with_foreign_key(
+                ForeignKeyMeta::new(["r"], "r", ["id"])
+                    .on_delete(Action::Cascade)
+                    .with_index(IndexRef::Index("by_r".into())),
+            ),
+        TableMeta::new("q")
+            .with_column(int_col("id"))
+            .with_column(int_col("r"))
+            .with_primary_key(["id"])
+            .with_index(IndexMeta::new("by_r", ["r"]))
+            .with_foreign_key(
+                ForeignKeyMeta::new(["r"], "r", ["id"])
+                    .on_delete(Action::Cascade)
+                    .with_index(IndexRef::Index("by_r".into())),
+            ),
+        TableMeta::new("c")
+            .with_column(int_col("id"))
+            .with_column(int_col("a"))
+            .with_column(int_col("b").nullable())
+            .with_primary_key(["id"])
+            .with_index(IndexMeta::new("by_ab", ["a", "b"]))
+            .with_index(IndexMeta::new("by_b", ["b"]))
+            .with_foreign_key(
+                ForeignKeyMeta::new(["a", "b"], "p", ["x", "y"])
+                    .with_index(IndexRef::Index("by_ab".into())),
+            )
+            .with_foreign_key(
+                ForeignKeyMeta::new(["b"], "q", ["id"])
+                    .on_delete(Action::SetNull)
+                    .with_index(IndexRef::Index("by_b".into())),
+            ),
+    ])
+    .unwrap()
+}
+
+/// A NO ACTION row outside the delete is fine when another action of the
+/// delete frees it (SET NULL on a shared column): in batched mode the SET
+/// NULL is applied before the NO ACTION parent goes, so no batch commits
+/// an orphan, and the result is SQLite's.
+#[test]
+fn a_no_action_row_freed_by_an_overlapping_set_null_never_shows_an_orphan() {
+    let fill = |db: &Database| {
+        db.insert_row("r", vec![int(1)]).unwrap();
+        for i in 0..6 {
+            db.insert_row("p", vec![int(1), int(i), int(1)]).unwrap();
+            db.insert_row("q", vec![int(i), int(1)]).unwrap();
+            db.insert_row("c", vec![int(i), int(1), int(i)]).unwrap();
+        }
+    };
+    let oracle = Connection::open_in_memory().unwrap();
+    oracle.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    for statement in create_statements(
+        &overlapping_schema(),
+        &DdlOptions::default().native_actions(true),
+    )
+    .unwrap()
+    {
+        oracle.execute_batch(&statement).unwrap();
+    }
+    oracle.execute_batch("INSERT INTO r VALUES (1)").unwrap();
+    for i in 0..6 {
+        oracle
+            .execute("INSERT INTO p VALUES (1, ?1, 1)", [i])
+            .unwrap();
+        oracle.execute("INSERT INTO q VALUES (?1, 1)", [i]).unwrap();
+        oracle
+            .execute("INSERT INTO c VALUES (?1, 1, ?1)", [i])
+            .unwrap();
+    }
+    oracle.execute("DELETE FROM r WHERE id = 1", []).unwrap();
+    let expected: Vec<Row> = oracle
+        .prepare("SELECT id, a, b FROM c ORDER BY id")
+        .unwrap()
+        .query_map([], |row| Ok(vec![row.get(0)?, row.get(1)?, row.get(2)?]))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(expected.iter().all(|row| row[2] == Value::Null));
+
+    let store =
+        SqliteStore::open_in_memory(overlapping_schema(), SqliteOptions::default()).unwrap();
+    let db = Database::new(store.clone());
+    fill(&db);
+    let orphans = Arc::new(AtomicU64::new(0));
+    let (seen, audited) = (orphans.clone(), store.clone());
+    let options = DeleteOptions::default()
+        .batch_rows(2)
+        .budget(Budget::UNLIMITED.rows_written(1))
+        .observer(move |_: &Progress| {
+            let found = audited
+                .with_connection_mut(|conn| {
+                    Ok(conn
+                        .prepare("PRAGMA foreign_key_check")?
+                        .query_map([], |_| Ok(()))?
+                        .count())
+                })
+                .unwrap();
+            seen.fetch_add(found as u64, Ordering::SeqCst);
+        });
+    let outcome = db.delete_rows("r", &[vec![int(1)]], &options).unwrap();
+    assert_eq!(orphans.load(Ordering::SeqCst), 0);
+    assert_eq!(db.rows("c").unwrap(), expected);
+    assert_eq!(outcome.rows_updated("c"), 6);
+    assert_eq!(outcome.rows_deleted("p"), 6);
+}
+
+/// A worker on its own thread and its own connection to the database file
+/// drains jobs queued by another connection.
+#[test]
+fn a_background_worker_on_a_second_connection_drains_queued_jobs() {
+    let dir = std::env::temp_dir().join(format!("cascadia-worker-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("worker.db");
+    let store = SqliteStore::open(&path, schema(), SqliteOptions::default()).unwrap();
+    let fixture = Fixture {
+        db: Database::new(store.clone()),
+        shared: Arc::new(store.clone()),
+        sqlite: Some(store.clone()),
+    };
+    fill(&fixture, 3, 20, 3);
+    let finished = Arc::new(AtomicU64::new(0));
+    let counter = finished.clone();
+    let handle = Worker::new(Database::new(store.reopen().unwrap()))
+        .poll_interval(Duration::from_millis(10))
+        .observer(move |p: &Progress| {
+            if p.event == ProgressEvent::Finished {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .spawn();
+    let options = DeleteOptions::default().budget(Budget::DEFAULT.rows_written(7));
+    for team in [1, 3] {
+        fixture
+            .db
+            .enqueue_delete_rows("teams", &[vec![int(team)]], &options)
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    while finished.load(Ordering::SeqCst) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker drains the jobs"
+        );
+        // Reads go on meanwhile.
+        let _ = fixture.count("teams");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let report = handle.stop();
+    assert_eq!(report.finished.len(), 2, "{report:?}");
+    assert_eq!(fixture.count("teams"), 1);
+    assert_eq!(fixture.count("members"), 20);
+    assert_eq!(fixture.orphans(), 0);
+    assert!(
+        SqliteStore::open_in_memory(schema(), SqliteOptions::default())
+            .unwrap()
+            .reopen()
+            .is_err()
+    );
+    drop(fixture);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
 }
