@@ -11,6 +11,11 @@
 //! - [`Database`]: typed and untyped reads and writes over a store, with
 //!   foreign keys checked and referential actions run; [`semantics`] says
 //!   exactly how.
+//! - Deletes run in batches by default ([`DeleteMode`]): a read-only check
+//!   pass, then one transaction per [`Budget`], never committing an orphan,
+//!   resumable after a crash by a [`Worker`]; or `sync`, `soft`,
+//!   `scheduled`. [`Progress`] reports each batch; [`Database::explain_delete`]
+//!   and [`Database::check_integrity`] read without writing.
 //!
 //! ```
 //! use cascadia_runtime::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
@@ -47,7 +52,8 @@
 //!     "cannot insert members 8: members(team_id) → teams has no teams row with 2"
 //! );
 //!
-//! // Deleting the team cascades to its members, in one transaction.
+//! // Deleting the team cascades to its members (batched: a budget per
+//! // transaction; this delete fits in one).
 //! let outcome = db.delete_rows("teams", &[vec![Value::Integer(1)]], &DeleteOptions::default())?;
 //! assert_eq!(outcome.rows_deleted("members"), 1);
 //! # Ok::<(), cascadia_runtime::Error>(())
