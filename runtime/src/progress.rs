@@ -3,19 +3,29 @@
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
-//! use cascadia_runtime::{DeleteOptions, Observer, Progress};
+//! use cascadia_runtime::DeleteOptions;
 //!
 //! let seen = Arc::new(Mutex::new(Vec::new()));
 //! let log = seen.clone();
-//! let options = DeleteOptions::default().observer(move |progress: &Progress| {
+//! let options = DeleteOptions::default().observer(move |progress| {
 //!     log.lock().unwrap().push(progress.rows_deleted());
 //! });
 //! # let _ = options;
 //! ```
 //!
-//! A progress bar (e.g. `indicatif`) sets its position from
-//! [`Progress::rows_deleted`], with the length from
-//! [`Database::explain_delete`](crate::Database::explain_delete).
+//! A progress bar (e.g. `indicatif`) takes its length from
+//! [`Database::explain_delete`](crate::Database::explain_delete) and its
+//! position from [`Progress::rows_deleted`]:
+//!
+//! ```ignore
+//! let plan = db.explain_delete::<Team>(&[1], &ExplainOptions::default())?;
+//! let bar = indicatif::ProgressBar::new(plan.rows_deleted());
+//! let position = bar.clone();
+//! db.delete_with::<Team>(&[1], &DeleteOptions::default().observer(move |p| {
+//!     position.set_position(p.rows_deleted())
+//! }))?;
+//! bar.finish();
+//! ```
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -71,8 +71,14 @@ impl Worker {
     }
 
     /// Calls `observer` after every committed batch and when a job ends.
-    pub fn observer(mut self, observer: impl Into<Observer>) -> Self {
-        self.observer = Some(observer.into());
+    pub fn observer(mut self, observer: impl FnMut(&crate::Progress) + Send + 'static) -> Self {
+        self.observer = Some(Observer::new(observer));
+        self
+    }
+
+    /// Calls an [`Observer`] shared with other workers or deletes.
+    pub fn shared_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
         self
     }
 

@@ -188,10 +188,17 @@ impl DeleteOptions {
         self
     }
 
-    /// Sets [`observer`](Self::observer): any `FnMut(&Progress) + Send`
-    /// closure.
-    pub fn observer(mut self, observer: impl Into<Observer>) -> Self {
-        self.observer = Some(observer.into());
+    /// Sets [`observer`](Self::observer): a closure called with each
+    /// [`Progress`](crate::Progress), e.g. `|p| bar.set_position(p.rows_deleted())`.
+    pub fn observer(mut self, observer: impl FnMut(&crate::Progress) + Send + 'static) -> Self {
+        self.observer = Some(Observer::new(observer));
+        self
+    }
+
+    /// Sets [`observer`](Self::observer) to an [`Observer`] shared with
+    /// other deletes or workers.
+    pub fn shared_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
         self
     }
 
