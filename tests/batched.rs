@@ -879,3 +879,74 @@ fn a_background_worker_on_a_second_connection_drains_queued_jobs() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod derived {
+    use super::*;
+    use cascadia::{Id, Table, schema};
+
+    #[derive(Table)]
+    #[table(name = "folders")]
+    pub struct Folder {
+        #[primary_key]
+        pub id: i64,
+    }
+
+    #[derive(Table)]
+    #[table(name = "files")]
+    #[index(columns(folder_id))]
+    pub struct File {
+        #[primary_key]
+        pub id: i64,
+        #[foreign_key(references = Folder, on_delete = cascade)]
+        pub folder_id: Id<Folder>,
+    }
+
+    /// A schema's own default budget, set in a `static`.
+    static SCHEMA: Schema = schema![Folder, File].with_budget(Budget::DEFAULT.rows_written(3));
+
+    #[test]
+    fn the_schema_budget_is_the_default_and_options_override_it() {
+        assert_eq!(SCHEMA.budget().rows_written, Some(3));
+        let db = Database::new(MemoryStore::new(SCHEMA.clone()).unwrap());
+        for folder in 1..=2 {
+            db.insert_row("folders", vec![int(folder)]).unwrap();
+            for file in 0..10 {
+                db.insert_row("files", vec![int(folder * 100 + file), int(folder)])
+                    .unwrap();
+            }
+        }
+        let most = Arc::new(AtomicU64::new(0));
+        let seen = most.clone();
+        db.delete::<Folder>(&1).unwrap();
+        db.delete_with::<Folder>(
+            &[2],
+            &DeleteOptions::default()
+                .budget(Budget::DEFAULT.rows_written(6))
+                .observer(move |p| {
+                    seen.fetch_max(p.batch_rows_written, Ordering::SeqCst);
+                }),
+        )
+        .unwrap();
+        assert_eq!(most.load(Ordering::SeqCst), 6, "the options' budget wins");
+        assert!(db.rows("files").unwrap().is_empty());
+        // The schema's budget applied to the first delete: 11 rows, 4 batches.
+        let db = Database::new(MemoryStore::new(SCHEMA.clone()).unwrap());
+        db.insert_row("folders", vec![int(1)]).unwrap();
+        for file in 0..10 {
+            db.insert_row("files", vec![int(file), int(1)]).unwrap();
+        }
+        let batches = Arc::new(AtomicU64::new(0));
+        let (count, most) = (batches.clone(), Arc::new(AtomicU64::new(0)));
+        let seen = most.clone();
+        db.delete_with::<Folder>(
+            &[1],
+            &DeleteOptions::default().observer(move |p| {
+                count.fetch_add(1, Ordering::SeqCst);
+                seen.fetch_max(p.batch_rows_written, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+        assert_eq!(batches.load(Ordering::SeqCst), 4);
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+    }
+}
