@@ -431,8 +431,7 @@ fn stop_job(engine: Engine<'_>, id: JobId, status: JobStatus) -> Result<(), Erro
 }
 
 /// The reason given when a scheduled root no longer carries its time.
-fn restored(ctx: Ctx<'_>, state: &JobState, key: &Key) -> String {
-    let _ = ctx;
+fn restored(state: &JobState, key: &Key) -> String {
     format!(
         "{} {} was restored or scheduled again",
         state.stack.root_table(),
@@ -460,7 +459,7 @@ fn check_job(engine: Engine<'_>, state: &JobState) -> Result<Option<JobEnd>, Err
                 };
                 if row.get(soft.column) != Some(&crate::Value::Integer(soft.at)) {
                     drop(tx);
-                    let reason = restored(ctx, state, key);
+                    let reason = restored(state, key);
                     stop_job(
                         engine,
                         state.id,
@@ -562,9 +561,9 @@ pub(crate) fn run_job(
             state.rescans += 1;
             rescan = false;
         }
-        if let Some(key) = state.stack.check_roots(ctx, &mut *tx)? {
+        if let Some(key) = state.stack.check_roots(&mut *tx)? {
             drop(tx);
-            let reason = restored(ctx, &state, &key);
+            let reason = restored(&state, &key);
             stop_job(
                 engine,
                 id,
@@ -607,7 +606,7 @@ pub(crate) fn run_job(
         match batch.progress {
             Progress::Cancelled { key } => {
                 drop(tx);
-                let reason = restored(ctx, &state, &key);
+                let reason = restored(&state, &key);
                 stop_job(
                     engine,
                     id,

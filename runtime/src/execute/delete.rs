@@ -416,11 +416,7 @@ impl DeleteStack {
 
     /// For a scheduled delete: the first root on the stack whose deletion
     /// time no longer matches (its row was restored or scheduled again).
-    pub(crate) fn check_roots(
-        &mut self,
-        ctx: Ctx<'_>,
-        tx: &mut dyn Transaction,
-    ) -> Result<Option<Key>, Error> {
+    pub(crate) fn check_roots(&mut self, tx: &mut dyn Transaction) -> Result<Option<Key>, Error> {
         let Some(soft) = self.soft else {
             return Ok(None);
         };
@@ -437,7 +433,6 @@ impl DeleteStack {
                 }
             }
         }
-        let _ = ctx;
         Ok(None)
     }
 
