@@ -16,9 +16,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Operation};
-use crate::execute::{DeleteOptions, Outcome, UpdateOptions, delete_sync, update_sync};
+use crate::execute::batched::{Engine, check_pass, delete_batched};
+use crate::execute::soft;
+use crate::execute::{DeleteMode, DeleteOptions, Outcome, UpdateOptions, delete_sync, update_sync};
+use crate::explain::{Explain, ExplainOptions};
 use crate::graph::{TableId, has_null};
+use crate::guard::Guard;
 use crate::index_range::IndexRange;
+use crate::integrity::{IntegrityOptions, IntegrityReport};
+use crate::jobs::{self, JobId, JobInfo, JobStatus, NewJob};
 use crate::lookup::Ctx;
 use crate::schema::Schema;
 use crate::serde_value::{from_row, to_key, to_row};
@@ -34,7 +40,12 @@ use crate::value::{Key, Row, Value};
 #[derive(Clone)]
 pub struct Database {
     store: Arc<dyn Store>,
+    guard: Arc<Guard>,
+    max_pending_jobs: usize,
 }
+
+/// The default pending-job cap ([`Database::with_max_pending_jobs`]).
+pub const DEFAULT_MAX_PENDING_JOBS: usize = 64;
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,14 +70,49 @@ pub struct Page<T> {
 impl Database {
     /// A database over `store`.
     pub fn new(store: impl Store + 'static) -> Self {
-        Database {
-            store: Arc::new(store),
-        }
+        Self::from_shared(Arc::new(store))
     }
 
     /// A database over a shared store.
     pub fn from_shared(store: Arc<dyn Store>) -> Self {
-        Database { store }
+        Database {
+            store,
+            guard: Arc::new(Guard::default()),
+            max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
+        }
+    }
+
+    /// Sets the pending-job cap (default [`DEFAULT_MAX_PENDING_JOBS`], at
+    /// least 1): when this many delete jobs are active, a new batched delete
+    /// does not start a job of its own; its roots are coalesced into an
+    /// active job of the same table (which then deletes them too), or, if
+    /// there is none, it is refused with [`Error::TooManyJobs`] before
+    /// anything is written. A job that has started is never failed by the
+    /// cap. Scheduled deletes are not capped (each waits for its own time).
+    pub fn with_max_pending_jobs(mut self, cap: usize) -> Self {
+        self.max_pending_jobs = cap.max(1);
+        self
+    }
+
+    /// The pending-job cap.
+    pub fn max_pending_jobs(&self) -> usize {
+        self.max_pending_jobs
+    }
+
+    /// The engine of batched deletes over this database.
+    pub(crate) fn engine<'a>(
+        &'a self,
+        ctx: Ctx<'a>,
+        observer: Option<&'a crate::progress::Observer>,
+        stop: Option<&'a std::sync::atomic::AtomicBool>,
+    ) -> Engine<'a> {
+        Engine {
+            store: &*self.store,
+            ctx,
+            observer,
+            stop,
+            cap: self.max_pending_jobs,
+        }
     }
 
     /// The schema.
@@ -106,6 +152,7 @@ impl Database {
             ctx,
             tx: self.store.begin(Access::Write)?,
             savepoints,
+            guard: &self.guard,
         };
         let result = f(&mut tx)?;
         tx.tx.commit()?;
@@ -122,6 +169,7 @@ impl Database {
             ctx,
             tx: self.store.begin(Access::Read)?,
             savepoints: true,
+            guard: &self.guard,
         };
         f(&mut tx)
     }
@@ -167,23 +215,26 @@ impl Database {
         self.write_one(|tx| tx.update_key(key, row))
     }
 
-    /// Deletes the row with primary key `key` and runs every action: see
-    /// [`Tx::delete`].
+    /// Deletes the row with primary key `key` and runs every action, in
+    /// the default mode ([`DeleteMode::Batched`]): see
+    /// [`Database::delete_rows`]. Deleting a missing row does nothing.
     ///
     /// # Errors
-    /// As [`Tx::delete`].
+    /// As [`Database::delete_rows`].
     pub fn delete<T>(&self, key: &T::PrimaryKey) -> Result<Outcome, Error>
     where
         T: Table,
         T::PrimaryKey: Serialize,
     {
-        self.write_one(|tx| tx.delete::<T>(key))
+        self.delete_with::<T>(std::slice::from_ref(key), &DeleteOptions::default())
     }
 
-    /// Deletes rows with options: see [`Tx::delete_with`].
+    /// Deletes the rows of `T` with primary keys `keys`, as one operation,
+    /// in the mode of `options`: see [`Database::delete_rows`].
     ///
     /// # Errors
-    /// As [`Tx::delete_with`].
+    /// As [`Database::delete_rows`]; [`Error::Conversion`] for a key that
+    /// does not convert.
     pub fn delete_with<T>(
         &self,
         keys: &[T::PrimaryKey],
@@ -193,7 +244,8 @@ impl Database {
         T: Table,
         T::PrimaryKey: Serialize,
     {
-        self.write_one(|tx| tx.delete_with::<T>(keys, options))
+        let (name, keys) = typed_keys::<T>(self.schema(), keys)?;
+        self.delete_rows(&name, &keys, options)
     }
 
     /// One page of an index scan: see [`Tx::scan`].
@@ -233,17 +285,293 @@ impl Database {
         self.write_one(|tx| tx.update_row(table, key, row, &UpdateOptions::default()))
     }
 
-    /// Deletes untyped rows: see [`Tx::delete_rows`].
+    /// Deletes the rows of `table` with primary keys `keys` as one
+    /// operation (one SQL `DELETE` statement's semantics), running every
+    /// referential action, in the mode of `options`:
+    ///
+    /// - [`DeleteMode::Batched`] (the default): the check pass refuses the
+    ///   delete before anything is written; then one transaction per
+    ///   budget, on this thread, until every row is gone. The returned
+    ///   [`Outcome`] counts every row the delete removed (with
+    ///   [`Outcome::job`] set when it took more than one batch). Memory stays
+    ///   bounded by depth × `batch_rows`.
+    /// - [`DeleteMode::Sync`]: one transaction.
+    /// - [`DeleteMode::Soft`], [`DeleteMode::Scheduled`]: the roots'
+    ///   `#[soft_delete]` column is set (and a job scheduled), in one
+    ///   transaction; the outcome counts them as updated.
+    ///
+    /// Missing rows are ignored.
     ///
     /// # Errors
-    /// As [`Tx::delete_rows`].
+    /// [`Error::Restricted`] (RESTRICT), [`Error::StillReferenced`] (NO
+    /// ACTION), [`Error::MissingDefault`] (SET DEFAULT), [`Error::Duplicate`]
+    /// (a SET DEFAULT or induced CASCADE colliding on a unique key),
+    /// [`Error::TooManyRows`] (past `max_rows`, before anything is written),
+    /// [`Error::TooManyJobs`], [`Error::NoSoftDelete`], [`Error::KeyShape`],
+    /// store errors. Nothing is changed when the delete is refused before
+    /// its first batch. In batched mode a refusal met by a later batch (a
+    /// row inserted since the check pass) stops the job as failed: the
+    /// batches before it stay committed, without any orphan.
     pub fn delete_rows(
         &self,
         table: &str,
         keys: &[Key],
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
-        self.write_one(|tx| tx.delete_rows(table, keys, options))
+        match options.mode {
+            DeleteMode::Batched => {
+                let ctx = Ctx::new(self.store.schema())?;
+                let table = self.store.schema().resolve(table)?.1;
+                let engine = self.engine(ctx, options.observer.as_ref(), None);
+                delete_batched(engine, table, keys, options)
+            }
+            _ => self.write_one(|tx| tx.delete_rows(table, keys, options)),
+        }
+    }
+
+    /// Queues a batched delete of the rows of `T` with primary keys `keys`
+    /// for a [`Worker`](crate::Worker): see [`Database::enqueue_delete_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::enqueue_delete_rows`].
+    pub fn enqueue_delete<T>(
+        &self,
+        keys: &[T::PrimaryKey],
+        options: &DeleteOptions,
+    ) -> Result<JobId, Error>
+    where
+        T: Table,
+        T::PrimaryKey: Serialize,
+    {
+        let (name, keys) = typed_keys::<T>(self.schema(), keys)?;
+        self.enqueue_delete_rows(&name, &keys, options)
+    }
+
+    /// Queues a batched delete of the rows of `table` with primary keys
+    /// `keys`: the check pass runs now (refusing the delete before anything
+    /// is written), then a job is written for a [`Worker`](crate::Worker) to
+    /// run. Past the pending-job cap the roots join an active job of the
+    /// same table, whose id is returned.
+    ///
+    /// # Errors
+    /// The refusals of the check pass (see [`Database::delete_rows`]),
+    /// [`Error::TooManyJobs`], store errors.
+    pub fn enqueue_delete_rows(
+        &self,
+        table: &str,
+        keys: &[Key],
+        options: &DeleteOptions,
+    ) -> Result<JobId, Error> {
+        let ctx = Ctx::new(self.store.schema())?;
+        let id = self.store.schema().resolve(table)?.1;
+        for key in keys {
+            ctx.check_key(id, key)?;
+        }
+        let name = ctx.meta(id).name.clone();
+        let budget = options.effective_budget(ctx.schema);
+        let reachable = ctx.graph.cascade_reachable(id);
+        let single = ctx.graph.delete_changes_keys(&reachable);
+        if !single {
+            check_pass(
+                &*self.store,
+                ctx,
+                id,
+                keys.to_vec(),
+                options.batch_rows,
+                options.max_rows,
+                &budget,
+            )?;
+        }
+        let mut tx = self.store.begin(Access::Write)?;
+        let (job, _) = jobs::create(
+            &mut *tx,
+            NewJob {
+                table: name,
+                roots: keys.to_vec(),
+                due_ms: None,
+                checked: !single,
+                budget,
+                max_rows: options.max_rows,
+                stack: None,
+                batch_rows: options.batch_rows,
+                soft: None,
+                batches: 0,
+                deleted: Default::default(),
+                updated: Default::default(),
+            },
+            self.max_pending_jobs,
+            true,
+        )?;
+        tx.commit()?;
+        Ok(job)
+    }
+
+    /// Clears the `#[soft_delete]` column of the rows of `T` with primary
+    /// keys `keys`: see [`Database::restore_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::restore_rows`].
+    pub fn restore<T>(&self, keys: &[T::PrimaryKey]) -> Result<Outcome, Error>
+    where
+        T: Table,
+        T::PrimaryKey: Serialize,
+    {
+        let (name, keys) = typed_keys::<T>(self.schema(), keys)?;
+        self.restore_rows(&name, &keys)
+    }
+
+    /// Clears the `#[soft_delete]` column of the rows of `table` with
+    /// primary keys `keys` (rows not soft-deleted are left alone). A
+    /// scheduled delete of one of them cancels itself at its next check
+    /// (when due, or before its next batch): rows it already deleted stay
+    /// deleted. The outcome counts the restored rows as updated.
+    ///
+    /// # Errors
+    /// [`Error::NoSoftDelete`], [`Error::KeyShape`], store errors.
+    pub fn restore_rows(&self, table: &str, keys: &[Key]) -> Result<Outcome, Error> {
+        self.write_one(|tx| tx.restore_rows(table, keys))
+    }
+
+    /// Every delete job (active, failed or cancelled), by id.
+    ///
+    /// # Errors
+    /// Store errors; [`Error::JobState`] for an unreadable record.
+    pub fn jobs(&self) -> Result<Vec<JobInfo>, Error> {
+        let mut tx = self.store.begin(Access::Read)?;
+        let mut infos = Vec::new();
+        for entry in jobs::read_index(&mut *tx)?.jobs {
+            if let Some(state) = jobs::read_state(&mut *tx, entry.id)? {
+                infos.push(state.info());
+            }
+        }
+        infos.sort_by_key(|info| info.id);
+        Ok(infos)
+    }
+
+    /// Job `id`, if it exists (finished jobs are gone).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn job(&self, id: JobId) -> Result<Option<JobInfo>, Error> {
+        let mut tx = self.store.begin(Access::Read)?;
+        Ok(jobs::read_state(&mut *tx, id)?.map(|state| state.info()))
+    }
+
+    /// Cancels job `id`: a worker running it stops before its next batch.
+    /// Committed batches stay committed; no orphan is left. Returns false
+    /// when the job was not active.
+    ///
+    /// # Errors
+    /// [`Error::UnknownJob`], store errors.
+    pub fn cancel_job(&self, id: JobId) -> Result<bool, Error> {
+        self.change_job(id, |state| {
+            if !state.status.is_active() {
+                return Ok(None);
+            }
+            Ok(Some(JobStatus::Cancelled {
+                reason: "cancelled by Database::cancel_job".to_owned(),
+            }))
+        })
+    }
+
+    /// Queues a failed or cancelled job `id` again: its check pass runs
+    /// again, and its frames rescan their referencing rows. Returns false
+    /// when the job was active already.
+    ///
+    /// # Errors
+    /// [`Error::UnknownJob`], store errors.
+    pub fn retry_job(&self, id: JobId) -> Result<bool, Error> {
+        self.change_job(id, |state| {
+            if state.status.is_active() {
+                return Ok(None);
+            }
+            state.checked = false;
+            state.rescans = 0;
+            state.stack.rescan();
+            Ok(Some(JobStatus::Queued))
+        })
+    }
+
+    /// Removes the record of a failed or cancelled job. Returns false when
+    /// there was none.
+    ///
+    /// # Errors
+    /// [`Error::JobActive`] for an active job, store errors.
+    pub fn forget_job(&self, id: JobId) -> Result<bool, Error> {
+        let mut tx = self.store.begin(Access::Write)?;
+        let Some(state) = jobs::read_state(&mut *tx, id)? else {
+            return Ok(false);
+        };
+        if state.status.is_active() {
+            return Err(Error::JobActive { job: id });
+        }
+        jobs::remove(&mut *tx, &state)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// What deleting the rows of `T` with primary keys `keys` would do:
+    /// see [`Database::explain_delete_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::explain_delete_rows`].
+    pub fn explain_delete<T>(
+        &self,
+        keys: &[T::PrimaryKey],
+        options: &ExplainOptions,
+    ) -> Result<Explain, Error>
+    where
+        T: Table,
+        T::PrimaryKey: Serialize,
+    {
+        let (name, keys) = typed_keys::<T>(self.schema(), keys)?;
+        self.explain_delete_rows(&name, &keys, options)
+    }
+
+    /// What deleting the rows of `table` with primary keys `keys` would do,
+    /// without doing it: per table, the rows it would delete and update,
+    /// and each foreign key that would refuse it (with the first row that
+    /// refuses). Read-only and bounded: one read transaction per read
+    /// budget, at most [`ExplainOptions::max_rows`] rows counted (past it
+    /// the report says it is truncated).
+    ///
+    /// # Errors
+    /// [`Error::UnknownTable`], [`Error::KeyShape`], store errors.
+    pub fn explain_delete_rows(
+        &self,
+        table: &str,
+        keys: &[Key],
+        options: &ExplainOptions,
+    ) -> Result<Explain, Error> {
+        crate::explain::explain(&*self.store, table, keys, options)
+    }
+
+    /// Looks for orphans: for every foreign key, the rows whose key
+    /// references no row (MATCH SIMPLE). Read-only; reads every row of
+    /// every table with a foreign key, a page at a time, one read
+    /// transaction per read budget.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn check_integrity(&self, options: &IntegrityOptions) -> Result<IntegrityReport, Error> {
+        crate::integrity::check_integrity(&*self.store, options)
+    }
+
+    fn change_job(
+        &self,
+        id: JobId,
+        change: impl FnOnce(&mut jobs::JobState) -> Result<Option<JobStatus>, Error>,
+    ) -> Result<bool, Error> {
+        let mut tx = self.store.begin(Access::Write)?;
+        let Some(mut state) = jobs::read_state(&mut *tx, id)? else {
+            return Err(Error::UnknownJob { job: id });
+        };
+        let Some(status) = change(&mut state)? else {
+            return Ok(false);
+        };
+        jobs::set_status(&mut *tx, &mut state, status)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Every row of `table`, by primary key (reads the whole table).
@@ -263,6 +591,8 @@ pub struct Tx<'a> {
     /// Whether each operation runs in a savepoint (false when the
     /// transaction holds one operation).
     savepoints: bool,
+    /// Refuses children of rows being deleted.
+    guard: &'a Guard,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -385,8 +715,8 @@ impl<'a> Tx<'a> {
     }
 
     /// Deletes the row of `T` with primary key `key` and runs every
-    /// referential action (sync mode: one transaction). Deleting a missing
-    /// row does nothing.
+    /// referential action, in this transaction. Deleting a missing row does
+    /// nothing.
     ///
     /// # Errors
     /// The refusals of [`Tx::delete_rows`].
@@ -414,7 +744,32 @@ impl<'a> Tx<'a> {
     {
         let table = self.table_of::<T>()?;
         let keys = keys.iter().map(to_key).collect::<Result<Vec<_>, _>>()?;
-        self.atomic(|ctx, tx| delete_sync(ctx, tx, table, &keys, options))
+        self.delete_at(table, &keys, options)
+    }
+
+    fn delete_at(
+        &mut self,
+        table: TableId,
+        keys: &[Key],
+        options: &DeleteOptions,
+    ) -> Result<Outcome, Error> {
+        match options.mode {
+            DeleteMode::Soft => self.atomic(|ctx, tx| soft::soft_delete(ctx, tx, table, keys)),
+            DeleteMode::Scheduled(delay) => {
+                self.atomic(|ctx, tx| soft::schedule(ctx, tx, table, keys, delay, options))
+            }
+            _ => self.atomic(|ctx, tx| delete_sync(ctx, tx, table, keys, options)),
+        }
+    }
+
+    /// Clears the `#[soft_delete]` column of the rows of `table` with
+    /// primary keys `keys`: see [`Database::restore_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::restore_rows`].
+    pub fn restore_rows(&mut self, table: &str, keys: &[Key]) -> Result<Outcome, Error> {
+        let table = self.resolve(table)?;
+        self.atomic(|ctx, tx| soft::restore(ctx, tx, table, keys))
     }
 
     /// Up to `limit` rows of `range` (ordered by the index's columns, then
@@ -502,8 +857,11 @@ impl<'a> Tx<'a> {
     }
 
     /// Deletes the rows of `table` with primary keys `keys` as one operation
-    /// (as one SQL `DELETE` statement), running every referential action.
-    /// Missing rows are ignored.
+    /// (as one SQL `DELETE` statement), running every referential action,
+    /// in this transaction: [`DeleteMode::Batched`] and [`DeleteMode::Sync`]
+    /// both run the whole delete here (a transaction cannot be split into
+    /// batches); [`DeleteMode::Soft`] and [`DeleteMode::Scheduled`] write the
+    /// soft-delete column (and the job) here. Missing rows are ignored.
     ///
     /// # Errors
     /// [`Error::Restricted`] (RESTRICT), [`Error::StillReferenced`] (NO
@@ -518,7 +876,7 @@ impl<'a> Tx<'a> {
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
         let table = self.resolve(table)?;
-        self.atomic(|ctx, tx| delete_sync(ctx, tx, table, keys, options))
+        self.delete_at(table, keys, options)
     }
 
     /// Up to `limit` untyped rows of `range`, after `after`.
@@ -567,6 +925,7 @@ impl<'a> Tx<'a> {
     }
 
     fn insert_at(&mut self, table: TableId, row: Row) -> Result<(), Error> {
+        let guard = self.guard;
         self.atomic(|ctx, tx| {
             let row = ctx.normalize(table, row)?;
             for &f in &ctx.graph.tables[table].outgoing {
@@ -579,7 +938,7 @@ impl<'a> Tx<'a> {
                 if fk.parent == table && fk.parent_values(&row) == values {
                     continue;
                 }
-                if ctx.parent(tx, fk, &values)?.is_none() {
+                let Some(parent) = ctx.parent(tx, fk, &values)? else {
                     return Err(Error::MissingParent {
                         operation: Operation::Insert,
                         table: ctx.meta(table).name.clone(),
@@ -587,7 +946,16 @@ impl<'a> Tx<'a> {
                         foreign_key: fk.name.clone(),
                         parent_key: values,
                     });
-                }
+                };
+                guard.check(
+                    ctx,
+                    tx,
+                    Operation::Insert,
+                    table,
+                    &ctx.pk_of(table, &row),
+                    f,
+                    &parent,
+                )?;
             }
             tx.insert(&ctx.meta(table).name, &row)
         })
@@ -599,6 +967,48 @@ impl<'a> Tx<'a> {
         rows: Vec<(Key, Row)>,
         options: &UpdateOptions,
     ) -> Result<Outcome, Error> {
-        self.atomic(|ctx, tx| update_sync(ctx, tx, table, rows, options))
+        let guard = self.guard;
+        self.atomic(|ctx, tx| {
+            // A changed foreign key may not point at a row being deleted.
+            if !ctx.graph.tables[table].outgoing.is_empty() && guard.may_refuse(ctx, tx)? {
+                for (key, row) in &rows {
+                    let Some(old) = tx.get(&ctx.meta(table).name, key)? else {
+                        continue;
+                    };
+                    for &f in &ctx.graph.tables[table].outgoing {
+                        let fk = ctx.fk(f);
+                        let values = fk.child_values(row);
+                        if has_null(&values) || values == fk.child_values(&old) {
+                            continue;
+                        }
+                        if let Some(parent) = ctx.parent(tx, fk, &values)? {
+                            guard.check(ctx, tx, Operation::Update, table, key, f, &parent)?;
+                        }
+                    }
+                }
+            }
+            update_sync(ctx, tx, table, rows, options)
+        })
     }
+}
+
+/// The SQL name of `T`'s table and `keys` as untyped keys.
+fn typed_keys<T>(schema: &Schema, keys: &[T::PrimaryKey]) -> Result<(String, Vec<Key>), Error>
+where
+    T: Table,
+    T::PrimaryKey: Serialize,
+{
+    let (_, id) = schema.resolve(&T::META.name)?;
+    if schema.meta(id).columns.len() != T::META.columns.len() {
+        return Err(Error::UnknownTable {
+            table: format!(
+                "{} (the schema's `{}` is not the table of `{}`)",
+                T::META.name,
+                T::META.name,
+                T::META.type_name
+            ),
+        });
+    }
+    let keys = keys.iter().map(to_key).collect::<Result<Vec<_>, _>>()?;
+    Ok((T::META.name.to_string(), keys))
 }

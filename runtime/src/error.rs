@@ -9,6 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::jobs::JobId;
 use crate::metadata::{Action, Name};
 use crate::serde_value::ConversionError;
 use crate::value::{Key, Value, ValueType, display_key};
@@ -94,6 +95,37 @@ impl fmt::Display for SchemaProblem {
                 self.columns.join(", "),
                 self.message
             )
+        }
+    }
+}
+
+/// A row that cascadia is deleting, as [`Error::ParentBeingDeleted`] names
+/// it: the referenced parent itself, or a row it depends on through ON
+/// DELETE CASCADE foreign keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeingDeleted {
+    /// SQL name of the row's table.
+    pub table: Name,
+    /// Primary-key values of the row.
+    pub key: Key,
+    /// The delete job deleting it (it is one of the job's roots), if any.
+    pub job: Option<JobId>,
+    /// Its soft-delete time, in milliseconds since the Unix epoch, if it is
+    /// soft-deleted.
+    pub soft_deleted_at: Option<i64>,
+}
+
+impl fmt::Display for BeingDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let row = format!("{} {}", self.table, display_key(&self.key));
+        match (self.job, self.soft_deleted_at) {
+            (Some(job), Some(at)) => write!(
+                f,
+                "{row} is soft-deleted (at {at} ms) and delete job {job} deletes it"
+            ),
+            (Some(job), None) => write!(f, "delete job {job} deletes {row}"),
+            (None, Some(at)) => write!(f, "{row} is soft-deleted (at {at} ms)"),
+            (None, None) => f.write_str(&row),
         }
     }
 }
@@ -329,6 +361,87 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A row references, through `foreign_key`, a parent that cascadia is
+    /// deleting: the parent — or a row it depends on through ON DELETE
+    /// CASCADE foreign keys — is soft-deleted, or is a root of an active
+    /// delete job. Refused so that a batched delete never races a new child.
+    #[error(
+        "cannot {operation} {table} {}: {foreign_key} references {} {}, which is being deleted: {deleting}",
+        display_key(key),
+        foreign_key.referenced_table,
+        display_key(parent_key)
+    )]
+    ParentBeingDeleted {
+        /// Inserting or updating the child row.
+        operation: Operation,
+        /// SQL name of the child table.
+        table: Name,
+        /// Primary-key values of the child row.
+        key: Key,
+        /// The foreign key.
+        foreign_key: Arc<ForeignKeyName>,
+        /// The referenced values.
+        parent_key: Key,
+        /// The row being deleted, and by what.
+        deleting: Box<BeingDeleted>,
+    },
+
+    /// A soft or scheduled delete, or a restore, of a table without a
+    /// `#[soft_delete]` column.
+    #[error("table `{table}` has no #[soft_delete] column: soft and scheduled deletes need one")]
+    NoSoftDelete {
+        /// SQL name of the table.
+        table: Name,
+    },
+
+    /// A new batched delete while `cap` delete jobs are active and none of
+    /// them deletes rows of the same table to take the new roots. Nothing
+    /// was written.
+    #[error(
+        "cannot start a delete of `{table}`: {cap} delete jobs are pending and none deletes from `{table}`; run a Worker or raise the cap (Database::with_max_pending_jobs)"
+    )]
+    TooManyJobs {
+        /// SQL name of the table of the new delete's roots.
+        table: Name,
+        /// The pending-job cap.
+        cap: usize,
+    },
+
+    /// No job with this id.
+    #[error("no delete job {job}")]
+    UnknownJob {
+        /// The id asked for.
+        job: JobId,
+    },
+
+    /// An operation that needs a stopped job (forget) on an active one.
+    #[error("delete job {job} is still active; cancel it first")]
+    JobActive {
+        /// The job.
+        job: JobId,
+    },
+
+    /// A batched delete whose job was cancelled before it finished (a root
+    /// of a scheduled delete restored, [`Database::cancel_job`](crate::Database::cancel_job)).
+    /// The batches committed before stay committed; no orphan was left.
+    #[error("delete job {job} was cancelled: {reason}")]
+    JobCancelled {
+        /// The job.
+        job: JobId,
+        /// Why.
+        reason: String,
+    },
+
+    /// A job that had already failed (its status, when it is run again
+    /// without [`Database::retry_job`](crate::Database::retry_job)).
+    #[error("delete job {job} failed: {error}")]
+    JobFailed {
+        /// The job.
+        job: JobId,
+        /// The refusal that stopped it.
+        error: String,
+    },
+
     /// An existing database does not match the schema (found when a store
     /// is opened): every missing table, column or index is listed.
     #[error("the database does not match the schema: {}", missing.join("; "))]
@@ -383,6 +496,7 @@ impl Error {
                 | Error::Restricted { .. }
                 | Error::StillReferenced { .. }
                 | Error::MissingDefault { .. }
+                | Error::ParentBeingDeleted { .. }
         )
     }
 

@@ -48,6 +48,11 @@ pub(crate) struct TableNode {
     /// a delete (RESTRICT, NO ACTION, SET NULL, SET DEFAULT), on either end.
     /// When false, the planner skips the table's whole cascade subgraph.
     pub(crate) needs_check: bool,
+    /// Position of the `#[soft_delete]` column, if the table has one.
+    pub(crate) soft_delete: Option<usize>,
+    /// Whether the table is on a cycle of foreign keys (a self-reference
+    /// included): only then can its rows form a data cycle.
+    pub(crate) in_cycle: bool,
 }
 
 /// One foreign key of the graph.
@@ -71,6 +76,10 @@ pub(crate) struct FkEdge {
     pub(crate) parent_access: Access,
     /// The name errors use.
     pub(crate) name: Arc<ForeignKeyName>,
+    /// Whether the ON DELETE action writes a column of a primary or unique
+    /// key of the child (a SET NULL / SET DEFAULT that is a key change, with
+    /// ON UPDATE actions and unique checks of its own).
+    pub(crate) delete_changes_key: bool,
 }
 
 impl FkEdge {
@@ -161,6 +170,8 @@ impl Graph {
                     incoming: Vec::new(),
                     outgoing: Vec::new(),
                     needs_check: false,
+                    soft_delete: t.soft_delete.as_ref().and_then(|c| t.column_position(c)),
+                    in_cycle: false,
                 }
             })
             .collect();
@@ -213,6 +224,12 @@ impl Graph {
                     pk.sort_unstable();
                     pk == sorted_parent
                 };
+                let delete_changes_key =
+                    matches!(fk.on_delete, Action::SetNull | Action::SetDefault)
+                        && nodes[child]
+                            .unique_keys
+                            .iter()
+                            .any(|(_, key)| key.iter().any(|c| child_columns.contains(c)));
                 let id = fks.len();
                 nodes[child].outgoing.push(id);
                 nodes[parent].incoming.push(id);
@@ -232,6 +249,7 @@ impl Graph {
                         referenced_columns: fk.referenced_columns.to_vec(),
                         references_primary_key,
                     }),
+                    delete_changes_key,
                 });
             }
         }
@@ -290,6 +308,23 @@ impl Graph {
                 break;
             }
         }
+        // in_cycle: the table reaches itself following child → parent edges.
+        for start in 0..nodes.len() {
+            let mut seen = vec![false; nodes.len()];
+            let mut stack = vec![start];
+            let mut cycle = false;
+            while let Some(table) = stack.pop() {
+                for &f in &nodes[table].outgoing {
+                    let parent = fks[f].parent;
+                    cycle |= parent == start;
+                    if !seen[parent] {
+                        seen[parent] = true;
+                        stack.push(parent);
+                    }
+                }
+            }
+            nodes[start].in_cycle = cycle;
+        }
         Graph {
             tables: nodes,
             fks,
@@ -300,6 +335,33 @@ impl Graph {
     /// The position of the table named `name`.
     pub(crate) fn table_id(&self, name: &str) -> Option<TableId> {
         self.by_name.get(name).copied()
+    }
+
+    /// The tables whose rows deleting rows of `table` can delete: `table`
+    /// and every table a chain of ON DELETE CASCADE edges reaches from it.
+    pub(crate) fn cascade_reachable(&self, table: TableId) -> Vec<bool> {
+        let mut reachable = vec![false; self.tables.len()];
+        reachable[table] = true;
+        let mut stack = vec![table];
+        while let Some(parent) = stack.pop() {
+            for &f in &self.tables[parent].incoming {
+                let edge = &self.fks[f];
+                if edge.on_delete == Action::Cascade && !reachable[edge.child] {
+                    reachable[edge.child] = true;
+                    stack.push(edge.child);
+                }
+            }
+        }
+        reachable
+    }
+
+    /// Whether a delete whose cascade reaches the tables `reachable` writes a
+    /// key through SET NULL / SET DEFAULT: such a delete is a key update too,
+    /// and runs in one transaction.
+    pub(crate) fn delete_changes_keys(&self, reachable: &[bool]) -> bool {
+        self.fks
+            .iter()
+            .any(|edge| edge.delete_changes_key && reachable[edge.parent])
     }
 
     /// The primary-key values of `row` of table `table`.

@@ -11,6 +11,11 @@
 //! - [`Database`]: typed and untyped reads and writes over a store, with
 //!   foreign keys checked and referential actions run; [`semantics`] says
 //!   exactly how.
+//! - Deletes run in batches by default ([`DeleteMode`]): a read-only check
+//!   pass, then one transaction per [`Budget`], never committing an orphan,
+//!   resumable after a crash by a [`Worker`]; or `sync`, `soft`,
+//!   `scheduled`. [`Progress`] reports each batch; [`Database::explain_delete`]
+//!   and [`Database::check_integrity`] read without writing.
 //!
 //! ```
 //! use cascadia_runtime::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
@@ -47,7 +52,8 @@
 //!     "cannot insert members 8: members(team_id) → teams has no teams row with 2"
 //! );
 //!
-//! // Deleting the team cascades to its members, in one transaction.
+//! // Deleting the team cascades to its members (batched: a budget per
+//! // transaction; this delete fits in one).
 //! let outcome = db.delete_rows("teams", &[vec![Value::Integer(1)]], &DeleteOptions::default())?;
 //! assert_eq!(outcome.rows_deleted("members"), 1);
 //! # Ok::<(), cascadia_runtime::Error>(())
@@ -56,17 +62,23 @@
 #![warn(missing_docs)]
 
 mod build;
+mod compact;
 mod database;
 mod error;
 mod execute;
+mod explain;
 mod export;
 mod graph;
+mod guard;
 mod index_query;
 mod index_range;
+mod integrity;
+mod jobs;
 mod lookup;
 pub mod metadata;
 mod plan;
 pub mod planner;
+mod progress;
 mod query;
 mod schema;
 pub mod semantics;
@@ -75,23 +87,31 @@ pub mod store;
 mod table;
 mod validate;
 mod value;
+mod worker;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use database::{Database, Page, Tx};
-pub use error::{Error, ForeignKeyName, Operation, Result, SchemaProblem};
-pub use execute::{DeleteOptions, Outcome, UpdateOptions};
+pub use database::{DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
+pub use error::{BeingDeleted, Error, ForeignKeyName, Operation, Result, SchemaProblem};
+pub use execute::{Budget, DeleteMode, DeleteOptions, Outcome, UpdateOptions};
+pub use explain::{Explain, ExplainOptions, Refusal, TableCounts};
 pub use index_query::{IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
+pub use integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
+pub use jobs::{JobId, JobInfo, JobStatus};
 pub use metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
+pub use progress::{Observer, Progress, ProgressEvent};
 pub use schema::{ForeignKey, Schema};
 pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
-pub use store::{Access, Capabilities, JobRecord, MemoryStore, ScanPosition, Store, Transaction};
+pub use store::{
+    Access, Capabilities, ChildScan, JobRecord, MemoryStore, ScanPosition, Store, Transaction,
+};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
 pub use table::{ColumnType, Id, Table};
 pub use value::{Key, Row, Value, ValueType, display_key};
+pub use worker::{Worker, WorkerHandle, WorkerReport};

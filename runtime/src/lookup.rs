@@ -6,9 +6,10 @@
 
 use crate::error::Error;
 use crate::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
+use crate::index_range::IndexRange;
 use crate::metadata::{IndexRef, TableMeta};
 use crate::schema::Schema;
-use crate::store::{ScanPosition, Transaction};
+use crate::store::{ChildScan, ScanPosition, Transaction};
 use crate::validate::class_fits;
 use crate::value::{Key, Row, Value, ValueType};
 
@@ -65,6 +66,38 @@ impl<'a> Ctx<'a> {
                 limit,
             ),
         }
+    }
+
+    /// Up to `limit` rows of the child table referencing any of the parent
+    /// values `parents` through `fk` (an indexed foreign key), in index
+    /// order, after `after`, with their serialised sizes. With `columns`,
+    /// other columns may come back NULL.
+    pub(crate) fn children_of(
+        &self,
+        tx: &mut dyn Transaction,
+        fk: &FkEdge,
+        parents: &[Key],
+        after: Option<&ScanPosition>,
+        limit: usize,
+        columns: Option<&[usize]>,
+    ) -> Result<Vec<(Row, u64)>, Error> {
+        let table = &self.meta(fk.child).name;
+        let Access::Index { index, order, .. } = &fk.children else {
+            return Err(Error::InvalidRange {
+                table: table.clone(),
+                reason: "a windowed child scan needs an index".to_owned(),
+            });
+        };
+        let range = IndexRange::new(table.clone(), index.clone());
+        let prefixes: Vec<Key> = parents
+            .iter()
+            .map(|values| order.iter().map(|&k| values[k].clone()).collect())
+            .collect();
+        let mut scan = ChildScan::new(&range, &prefixes, limit).after(after);
+        if let Some(columns) = columns {
+            scan = scan.columns(columns);
+        }
+        tx.scan_children(&scan)
     }
 
     /// The position just after child `row` in the scans of [`children`](Self::children).

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ForeignKeyName, SchemaProblem};
+use crate::execute::Budget;
 use crate::graph::{Graph, TableId};
 use crate::metadata::{ForeignKeyMeta, TableMeta};
 use crate::validate::validate;
@@ -27,6 +28,7 @@ use crate::validate::validate;
 pub struct Schema {
     tables: Tables,
     graph: OnceLock<Result<Arc<Graph>, Arc<[SchemaProblem]>>>,
+    budget: Budget,
 }
 
 #[derive(Clone)]
@@ -67,6 +69,7 @@ impl Schema {
         Schema {
             tables: Tables::Static(tables),
             graph: OnceLock::new(),
+            budget: Budget::DEFAULT,
         }
     }
 
@@ -95,10 +98,30 @@ impl Schema {
         let schema = Schema {
             tables: Tables::Owned(tables),
             graph: OnceLock::new(),
+            budget: Budget::DEFAULT,
         };
         // A fresh `OnceLock` accepts the first value.
         let _ = schema.graph.set(Ok(Arc::new(graph)));
         Ok(schema)
+    }
+
+    /// The schema with `budget` as the default [`Budget`] of its batched
+    /// deletes (each delete may still override it with
+    /// [`DeleteOptions::budget`](crate::DeleteOptions::budget)). A `const fn`,
+    /// so it fits a `static`:
+    /// `static SCHEMA: Schema = schema![Team, Member].with_budget(Budget::DEFAULT.rows_written(500));`
+    ///
+    /// The budget is a setting of this process, not part of the schema's
+    /// serialised form.
+    pub const fn with_budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The default [`Budget`] of batched deletes ([`Budget::DEFAULT`] unless
+    /// set with [`with_budget`](Self::with_budget)).
+    pub fn budget(&self) -> Budget {
+        self.budget
     }
 
     /// The tables, in the order they were listed.

@@ -66,16 +66,67 @@
 //!
 //! # Modes
 //!
-//! `sync` (this release): one transaction per operation. A delete is planned
-//! first — a read-only walk of the rows it deletes that counts them, fails
-//! fast past [`DeleteOptions::max_rows`](crate::DeleteOptions::max_rows)
-//! before anything is written, and decides RESTRICT, NO ACTION and SET
-//! DEFAULT — then executed bottom-up: a row is deleted only after every row
-//! referencing it has been deleted, set to NULL or set to its default, from
-//! an explicit stack whose memory is bounded by depth ×
-//! [`batch_rows`](crate::DeleteOptions::batch_rows). Key updates run in the
-//! same transaction, depth first. An end check then refuses the operation
-//! if any row still references a key that no longer exists.
+//! A delete runs in one of four modes
+//! ([`DeleteMode`](crate::DeleteMode)); key updates always run in one
+//! transaction.
+//!
+//! - **`batched`** (the default). Without concurrent writers it gives
+//!   exactly `sync`'s result — the same rows, the same counts, the same
+//!   refusals, refused before anything is written (a differential test holds
+//!   it to `sync` batch by batch). How:
+//!   - a **check pass** decides RESTRICT, NO ACTION, SET DEFAULT and
+//!     `max_rows` with `sync`'s rules, on the state before the delete,
+//!     read-only, one read transaction per `rows_read` budget, in memory
+//!     bounded by depth × [`batch_rows`](crate::DeleteOptions::batch_rows):
+//!     whether the delete removes a row is answered by an upward search
+//!     through its CASCADE foreign keys to a root (or a row on the stack),
+//!     not by a set of the rows it removes;
+//!   - a **bottom-up pass** then deletes, one transaction per
+//!     [`Budget`](crate::Budget): a row is deleted only after every row
+//!     referencing it was deleted, set to NULL or set to its default, so no
+//!     committed state ever holds an orphan. The job's position is written
+//!     in the same transaction as each batch; a crash loses nothing, and a
+//!     [`Worker`](crate::Worker) resumes. Each batch ends with a check that
+//!     nothing references a row it deleted;
+//!   - two foreign keys sharing a column: a NO ACTION row that the delete
+//!     frees by a SET NULL / SET DEFAULT on the shared column is updated
+//!     before its NO ACTION parent goes.
+//!
+//!   Exceptions, where one transaction holds more: a delete whose SET NULL /
+//!   SET DEFAULT writes a primary or unique key column is a key update (ON
+//!   UPDATE actions, unique checks) and runs in one transaction, planned as
+//!   `sync`; rows on a data cycle (rows referencing each other through
+//!   foreign keys) are deleted in one transaction whatever the budget.
+//!
+//!   With concurrent writers: a child inserted under a row being deleted
+//!   through cascadia is refused
+//!   ([`Error::ParentBeingDeleted`](crate::Error::ParentBeingDeleted));
+//!   one written behind cascadia's back between batches is found by the
+//!   end check of the batch that deletes its parent. Through CASCADE, SET
+//!   NULL or SET DEFAULT the job rescans and deletes or updates it too; a
+//!   RESTRICT row, or a NO ACTION row the delete does not remove, stops
+//!   the job as failed, with that error — its batch rolled back, the
+//!   batches before it committed, no orphan anywhere.
+//!
+//!   Inside a caller's transaction ([`Tx`](crate::Tx)) a batched delete
+//!   runs as `sync`: a transaction cannot be split.
+//! - **`sync`**: one transaction. A delete is planned first — a read-only
+//!   walk of the rows it deletes that counts them, fails fast past
+//!   [`DeleteOptions::max_rows`](crate::DeleteOptions::max_rows) before
+//!   anything is written, and decides RESTRICT, NO ACTION and SET DEFAULT —
+//!   then executed bottom-up by the same executor with no budget. Key
+//!   updates run in the same way, depth first. An end check then refuses
+//!   the operation if any row still references a key that no longer exists.
+//! - **`soft`**: sets the root's `#[soft_delete]` column (milliseconds
+//!   since the Unix epoch); nothing else changes and no action runs.
+//! - **`scheduled(delay)`**: soft now, and a job that deletes the roots in
+//!   batched mode once the delay is over — only while their deletion time
+//!   still matches: restoring a root cancels the job before its next batch.
+//!
+//! A row that is soft-deleted, or a root of an active delete job, is "being
+//! deleted", and so is every row a chain of CASCADE foreign keys leads from
+//! to it: inserting a row that references one, or changing a row's foreign
+//! key to reference one, is refused.
 //!
 //! # Conformance
 //!

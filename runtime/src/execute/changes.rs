@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use super::Membership;
 use crate::error::{Error, Operation};
-use crate::graph::{Access, FkId, TableId, has_null};
+use crate::graph::{Access, FkEdge, FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::{Action, IndexRef, Name};
 use crate::store::Transaction;
@@ -90,9 +90,14 @@ pub(crate) struct Changes<'a> {
     /// referenced those values before the operation.
     original_refs: HashMap<(FkId, Key), Vec<usize>>,
     removed: Vec<Removed>,
+    /// Batched mode: the end check looks at every incoming foreign key of a
+    /// deleted row, not only NO ACTION and SET DEFAULT (see
+    /// [`Changes::check_every_edge`]).
+    every_edge: bool,
 }
 
-fn row_bytes(row: &[Value]) -> u64 {
+/// The serialised size of a row, as budgets count bytes.
+pub(crate) fn row_bytes(row: &[Value]) -> u64 {
     row.iter().map(|v| v.size_bytes() as u64).sum()
 }
 
@@ -110,6 +115,15 @@ pub(crate) fn defaults(ctx: Ctx<'_>, table: TableId, columns: &[usize]) -> Vec<(
             (c, value)
         })
         .collect()
+}
+
+/// The columns an ON DELETE SET NULL / SET DEFAULT of `fk` writes in a
+/// referencing row, with their new values (defaults evaluated now).
+pub(crate) fn action_values(ctx: Ctx<'_>, fk: &FkEdge) -> Vec<(usize, Value)> {
+    match fk.on_delete {
+        Action::SetNull => fk.child_columns.iter().map(|&c| (c, Value::Null)).collect(),
+        _ => defaults(ctx, fk.child, &fk.child_columns),
+    }
 }
 
 impl<'a> Changes<'a> {
@@ -132,7 +146,21 @@ impl<'a> Changes<'a> {
             moved: HashMap::new(),
             original_refs: HashMap::new(),
             removed: Vec::new(),
+            every_edge: false,
         }
+    }
+
+    /// Makes the end check look at every incoming foreign key of each
+    /// deleted row (batched mode). One batch deletes rows whose referencing
+    /// rows were handled by earlier batches, so a row inserted in between
+    /// under one of them — or a RESTRICT / NO ACTION row — must be found
+    /// before the batch commits: the batch then fails, and no orphan is
+    /// ever committed. A referencing row through CASCADE, SET NULL or SET
+    /// DEFAULT is reported as [`Error::StillReferenced`] with that action:
+    /// the batched engine rescans and retries.
+    pub(crate) fn check_every_edge(mut self) -> Self {
+        self.every_edge = true;
+        self
     }
 
     /// Whether the operation deletes row `key` of `table`.
@@ -168,12 +196,15 @@ impl<'a> Changes<'a> {
     /// another action changes), and a SET DEFAULT may leave a row referencing
     /// the same key (a default equal to it): their keys are checked again at
     /// the end.
-    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value]) {
-        self.bytes += row_bytes(row);
+    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value], bytes: u64) {
+        self.bytes += bytes;
+        if self.ctx.graph.tables[table].incoming.is_empty() {
+            return;
+        }
         let key = self.ctx.pk_of(table, row);
         for &f in &self.ctx.graph.tables[table].incoming {
             let fk = self.ctx.fk(f);
-            if !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
+            if !self.every_edge && !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
                 continue;
             }
             let values = fk.parent_values(row);
@@ -442,20 +473,81 @@ impl<'a> Changes<'a> {
                 });
             }
         }
+        if self.every_edge {
+            return self.finish_every_edge(tx);
+        }
         for removed in &self.removed {
             let fk = ctx.fk(removed.fk);
             if ctx.parent(tx, fk, &removed.values)?.is_some() {
                 continue;
             }
             if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
-                return Err(Error::StillReferenced {
-                    operation: removed.operation,
-                    table: ctx.meta(fk.parent).name.clone(),
-                    key: removed.parent_key.clone(),
-                    foreign_key: fk.name.clone(),
-                    action: removed.action,
-                    child_key,
-                });
+                return Err(self.still_referenced(removed, child_key));
+            }
+        }
+        Ok(())
+    }
+
+    fn still_referenced(&self, removed: &Removed, child_key: Key) -> Error {
+        let ctx = self.ctx;
+        let fk = ctx.fk(removed.fk);
+        if self.every_edge && removed.action == Action::Restrict {
+            return Error::Restricted {
+                operation: removed.operation,
+                table: ctx.meta(fk.parent).name.clone(),
+                key: removed.parent_key.clone(),
+                foreign_key: fk.name.clone(),
+                child_key,
+            };
+        }
+        Error::StillReferenced {
+            operation: removed.operation,
+            table: ctx.meta(fk.parent).name.clone(),
+            key: removed.parent_key.clone(),
+            foreign_key: fk.name.clone(),
+            action: removed.action,
+            child_key,
+        }
+    }
+
+    /// The end check of a batch: no row references a row it deleted. A
+    /// batch deletes rows and nothing else writes in its transaction, so a
+    /// deleted key cannot be back; the referencing rows of a single-column
+    /// indexed key are looked for many parents at a time.
+    fn finish_every_edge(&self, tx: &mut dyn Transaction) -> Result<(), Error> {
+        let ctx = self.ctx;
+        let mut by_fk: HashMap<FkId, Vec<&Removed>> = HashMap::new();
+        for removed in &self.removed {
+            by_fk.entry(removed.fk).or_default().push(removed);
+        }
+        let mut fks: Vec<FkId> = by_fk.keys().copied().collect();
+        fks.sort_unstable();
+        for f in fks {
+            let fk = ctx.fk(f);
+            let entries = &by_fk[&f];
+            let windowed =
+                fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+            if !windowed {
+                for removed in entries {
+                    if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
+                        return Err(self.still_referenced(removed, child_key));
+                    }
+                }
+                continue;
+            }
+            let mut columns = ctx.graph.tables[fk.child].pk.clone();
+            columns.extend(&fk.child_columns);
+            for chunk in entries.chunks(64) {
+                let values: Vec<Key> = chunk.iter().map(|r| r.values.clone()).collect();
+                let found = ctx.children_of(tx, fk, &values, None, 1, Some(&columns))?;
+                if let Some((child, _)) = found.first() {
+                    let child_values = fk.child_values(child);
+                    let removed = chunk
+                        .iter()
+                        .find(|r| r.values == child_values)
+                        .unwrap_or(&chunk[0]);
+                    return Err(self.still_referenced(removed, ctx.pk_of(fk.child, child)));
+                }
             }
         }
         Ok(())

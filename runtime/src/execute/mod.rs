@@ -1,36 +1,53 @@
-//! The executor of referential actions: deletes and key updates in one
-//! transaction (`sync` mode), with SQL's and SQLite's semantics.
+//! The executor of referential actions: deletes (batched, sync, soft,
+//! scheduled) and key updates, with SQL's and SQLite's semantics.
 //!
 //! The semantics are documented, with their sources, in
 //! [`crate::semantics`].
 //!
 //! # Shape
 //!
-//! A delete is planned first ([`plan`](crate::plan)): a read-only walk of the
-//! rows it deletes that counts them (failing fast past `max_rows`, before
-//! anything is written) and decides RESTRICT, NO ACTION and SET DEFAULT.
-//! Then the bottom-up executor ([`delete`]) deletes, from an explicit stack
-//! whose memory is bounded by depth × batch size; SET NULL / SET DEFAULT
-//! updates and key updates go through [`changes`], which also runs the end
-//! check. `sync` is that executor with an unlimited budget in one
-//! transaction; the batched engine runs the same executor one budget per
-//! transaction.
+//! One pipeline, plan → execute → store:
+//!
+//! - `sync`: the plan ([`plan`](crate::plan)) walks the rows the delete
+//!   removes, counting them (failing fast past `max_rows`) and deciding
+//!   RESTRICT, NO ACTION and SET DEFAULT; then the bottom-up executor
+//!   ([`delete`]) deletes, from an explicit stack whose memory is bounded by
+//!   depth × batch size, with an unlimited budget in one transaction.
+//! - `batched`: the check pass ([`check`]) decides the same refusals
+//!   read-only, in bounded memory (an upward search, [`membership`], instead
+//!   of the plan's set of rows), one read transaction per read budget; then
+//!   the same executor runs one budget per transaction, its stack persisted
+//!   with each batch ([`batched`], [`crate::jobs`]).
+//! - SET NULL / SET DEFAULT updates and key updates go through [`changes`],
+//!   which also runs the end check of each transaction.
 
+pub(crate) mod batched;
+mod budget;
 pub(crate) mod changes;
+pub(crate) mod check;
 pub(crate) mod delete;
+pub(crate) mod membership;
+pub(crate) mod soft;
+
+pub use budget::Budget;
+pub(crate) use budget::Usage;
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use crate::error::{Error, Operation};
 use crate::graph::TableId;
+use crate::jobs::JobId;
 use crate::lookup::Ctx;
 use crate::metadata::Name;
 use crate::plan::plan_delete;
+use crate::progress::Observer;
 use crate::store::Transaction;
 use crate::value::{Key, Row, Value};
 
 use changes::{Cause, Changes, Patch};
-use delete::{Budget, DeleteStack, Progress, Usage};
+use delete::{DeleteStack, Progress, Roots};
 
 /// Whether the operation deletes a row: the closure of a plan, or nothing.
 pub(crate) trait Membership {
@@ -53,33 +70,106 @@ impl Membership for Nothing {
     }
 }
 
+/// How a delete runs. `#[non_exhaustive]`: match with a wildcard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeleteMode {
+    /// The default. A read-only check pass, itself batched, refuses the
+    /// delete before anything is written if a RESTRICT or NO ACTION row, or
+    /// a missing SET DEFAULT parent, stands in the way. Then a bottom-up
+    /// pass deletes leaves before their parents, one transaction per
+    /// [`Budget`], the job's position persisted in the same transaction: no
+    /// committed state holds an orphan, and a crash loses nothing (a
+    /// [`Worker`](crate::Worker) resumes the job). See
+    /// [`semantics`](crate::semantics#modes) for the exceptions (key-changing
+    /// actions run in one transaction).
+    #[default]
+    Batched,
+    /// One transaction: counts first and fails fast, changing nothing, past
+    /// `max_rows`.
+    Sync,
+    /// Sets the `#[soft_delete]` column of each root to now (milliseconds
+    /// since the Unix epoch; a row already soft-deleted keeps its time).
+    /// Nothing else changes: no action runs, nothing is deleted.
+    Soft,
+    /// Soft now, and a job due after the delay that deletes the roots in
+    /// batched mode — only if their deletion time still matches: restoring
+    /// a root ([`Database::restore_rows`](crate::Database::restore_rows)),
+    /// or scheduling it again, cancels the job. The check pass runs when
+    /// the job is due.
+    Scheduled(Duration),
+}
+
 /// Options of a delete.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DeleteOptions {
+    /// How the delete runs (default [`DeleteMode::Batched`]).
+    pub mode: DeleteMode,
     /// Most rows the delete may write (deleted plus updated rows). Counted
-    /// before anything is written: past it the delete fails with
+    /// before anything is written (the plan in `sync` mode, the check pass
+    /// in batched mode): past it the delete fails with
     /// [`Error::TooManyRows`] and changes nothing. Default: unlimited.
     ///
-    /// It also bounds the plan's memory: to decide NO ACTION, SET NULL and
-    /// SET DEFAULT, the plan keeps the keys of the rows the delete removes
-    /// (in the tables where an edge needs them).
+    /// It also bounds memory: to count each row once, the count keeps the
+    /// keys of the rows counted.
     pub max_rows: Option<u64>,
     /// Most rows per frame of the bottom-up executor (default 1,000): memory
     /// is bounded by depth × `batch_rows`.
     pub batch_rows: usize,
+    /// The budget of each transaction in batched mode (default: the
+    /// schema's, [`Schema::budget`](crate::Schema::budget)).
+    pub budget: Option<Budget>,
+    /// Called after each committed batch and when the job ends.
+    pub observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for DeleteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteOptions")
+            .field("mode", &self.mode)
+            .field("max_rows", &self.max_rows)
+            .field("batch_rows", &self.batch_rows)
+            .field("budget", &self.budget)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
 }
 
 impl Default for DeleteOptions {
     fn default() -> Self {
         DeleteOptions {
+            mode: DeleteMode::Batched,
             max_rows: None,
             batch_rows: 1_000,
+            budget: None,
+            observer: None,
         }
     }
 }
 
 impl DeleteOptions {
+    /// Sets [`mode`](Self::mode).
+    pub fn mode(mut self, mode: DeleteMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// [`DeleteMode::Sync`].
+    pub fn sync(self) -> Self {
+        self.mode(DeleteMode::Sync)
+    }
+
+    /// [`DeleteMode::Soft`].
+    pub fn soft(self) -> Self {
+        self.mode(DeleteMode::Soft)
+    }
+
+    /// [`DeleteMode::Scheduled`] after `delay`.
+    pub fn scheduled(self, delay: Duration) -> Self {
+        self.mode(DeleteMode::Scheduled(delay))
+    }
+
     /// Sets [`max_rows`](Self::max_rows).
     pub fn max_rows(mut self, max_rows: u64) -> Self {
         self.max_rows = Some(max_rows);
@@ -90,6 +180,31 @@ impl DeleteOptions {
     pub fn batch_rows(mut self, batch_rows: usize) -> Self {
         self.batch_rows = batch_rows.max(1);
         self
+    }
+
+    /// Sets [`budget`](Self::budget).
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Sets [`observer`](Self::observer): a closure called with each
+    /// [`Progress`](crate::Progress), e.g. `|p| bar.set_position(p.rows_deleted())`.
+    pub fn observer(mut self, observer: impl FnMut(&crate::Progress) + Send + 'static) -> Self {
+        self.observer = Some(Observer::new(observer));
+        self
+    }
+
+    /// Sets [`observer`](Self::observer) to an [`Observer`] shared with
+    /// other deletes or workers.
+    pub fn shared_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The budget in force: the options', else the schema's.
+    pub(crate) fn effective_budget(&self, schema: &crate::Schema) -> Budget {
+        self.budget.unwrap_or_else(|| schema.budget())
     }
 }
 
@@ -118,8 +233,12 @@ impl UpdateOptions {
 pub struct Outcome {
     /// Rows deleted, per table.
     pub deleted: BTreeMap<Name, u64>,
-    /// Rows updated (each counted once), per table.
+    /// Rows updated (each counted once), per table. A soft or scheduled
+    /// delete counts the roots it soft-deleted here.
     pub updated: BTreeMap<Name, u64>,
+    /// The job that ran (batched deletes that took more than one batch) or
+    /// that will run (scheduled deletes).
+    pub job: Option<JobId>,
 }
 
 impl Outcome {
@@ -150,6 +269,7 @@ impl Outcome {
         Outcome {
             deleted: map(deleted),
             updated: map(updated),
+            job: None,
         }
     }
 }
@@ -176,14 +296,14 @@ pub(crate) fn delete_sync(
         keys.first().cloned().unwrap_or_default(),
     );
     let mut changes = Changes::new(ctx, &plan.closure, options.max_rows, root);
-    let mut stack = DeleteStack::new(name, keys.to_vec(), options.batch_rows);
+    let mut stack = DeleteStack::new(name, Roots::Inline(keys.to_vec()), options.batch_rows);
     let mut deleted = vec![0u64; ctx.graph.tables.len()];
     let mut usage = Usage::default();
     let progress = stack.run(
         ctx,
         tx,
         &mut changes,
-        &Budget::default(),
+        &Budget::UNLIMITED,
         &mut usage,
         &mut deleted,
     )?;

@@ -44,3 +44,8 @@ pub fn default_value<T: serde::Serialize>(value: T) -> Value {
         ),
     }
 }
+
+/// Test hook: a function run inside each batch's write transaction of a
+/// batched delete, just before it commits. Crash tests set it (once per
+/// process) to sleep, so that a `SIGKILL` lands inside an open transaction.
+pub static BATCH_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();

@@ -104,6 +104,90 @@ impl ScanPosition {
     }
 }
 
+/// A scan of the rows referencing any of several parents, for
+/// [`Transaction::scan_children`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ChildScan<'a> {
+    /// The table and the index to read; no prefix, no range.
+    pub range: &'a IndexRange,
+    /// The parents' values, each a full prefix of the index (the foreign
+    /// key's columns in index order). NULL-holding prefixes match nothing.
+    pub prefixes: &'a [Key],
+    /// Resume strictly after this position (rows come in index order, then
+    /// primary-key order, across all prefixes).
+    pub after: Option<&'a ScanPosition>,
+    /// Most rows to return.
+    pub limit: usize,
+    /// The columns the caller needs (positions); a store may return the
+    /// others as NULL. `None`: every column.
+    pub columns: Option<&'a [usize]>,
+}
+
+impl<'a> ChildScan<'a> {
+    /// A scan of every column, from the start.
+    pub fn new(range: &'a IndexRange, prefixes: &'a [Key], limit: usize) -> Self {
+        ChildScan {
+            range,
+            prefixes,
+            after: None,
+            limit,
+            columns: None,
+        }
+    }
+
+    /// Resumes after `after`.
+    pub fn after(mut self, after: Option<&'a ScanPosition>) -> Self {
+        self.after = after;
+        self
+    }
+
+    /// Asks only for `columns`.
+    pub fn columns(mut self, columns: &'a [usize]) -> Self {
+        self.columns = Some(columns);
+        self
+    }
+}
+
+/// [`Transaction::scan_children`] by one [`Transaction::scan`] per prefix,
+/// in order.
+pub fn children_one_by_one<T: Transaction + ?Sized>(
+    tx: &mut T,
+    scan: &ChildScan<'_>,
+) -> Result<Vec<(Row, u64)>, Error> {
+    let mut prefixes: Vec<&Key> = scan
+        .prefixes
+        .iter()
+        .filter(|p| !p.iter().any(Value::is_null))
+        .collect();
+    prefixes.sort();
+    prefixes.dedup();
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        if out.len() >= scan.limit {
+            break;
+        }
+        let after = match scan.after {
+            Some(after) => match after.index.get(..prefix.len()) {
+                Some(head) if head < prefix.as_slice() => None,
+                Some(head) if head == prefix.as_slice() => Some(after),
+                _ => continue,
+            },
+            None => None,
+        };
+        let range = IndexRange {
+            prefix: prefix.clone(),
+            ..scan.range.clone()
+        };
+        let rows = tx.scan(&range, after, scan.limit - out.len())?;
+        out.extend(rows.into_iter().map(|row| {
+            let size = row.iter().map(|v| v.size_bytes() as u64).sum();
+            (row, size)
+        }));
+    }
+    Ok(out)
+}
+
 /// A job record: an id and the job's opaque serialised state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRecord {
@@ -187,6 +271,23 @@ pub trait Transaction {
         after: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>, Error>;
+
+    /// Up to `scan.limit` rows referencing any of several parents: the rows
+    /// of `scan.range`'s index whose first columns equal one of
+    /// `scan.prefixes`, ordered by the index's columns then the primary key
+    /// (across prefixes), strictly after `scan.after`. Each row comes with
+    /// its serialised size ([`Value::size_bytes`] summed over every column,
+    /// whether returned or not). The executor's child scans use it so that a
+    /// store can answer many parents with one query and skip columns.
+    ///
+    /// The default runs one [`scan`](Transaction::scan) per prefix
+    /// ([`children_one_by_one`]) and returns every column.
+    ///
+    /// # Errors
+    /// As [`scan`](Transaction::scan).
+    fn scan_children(&mut self, scan: &ChildScan<'_>) -> Result<Vec<(Row, u64)>, Error> {
+        children_one_by_one(self, scan)
+    }
 
     /// Inserts a row.
     ///

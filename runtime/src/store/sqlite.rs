@@ -195,6 +195,8 @@ enum SqlKey {
         /// `None`: no resume position; `Some(mask)`: which position values
         /// are NULL.
         after: Option<u64>,
+        /// `first index column IN (IN_CHUNK values)`.
+        in_list: bool,
     },
     ScanWhere {
         table: TableId,
@@ -209,6 +211,9 @@ enum SqlKey {
 
 /// Keys per `DELETE ... WHERE key IN (...)` of `Transaction::delete_many`.
 const DELETE_CHUNK: usize = 64;
+
+/// Parent values per `... WHERE fk IN (...)` of `Transaction::scan_children`.
+const IN_CHUNK: usize = 64;
 
 struct Connected {
     conn: Connection,
@@ -348,6 +353,31 @@ impl SqliteStore {
                 }),
             }),
         })
+    }
+
+    /// A second store over the same database file, with its own connection
+    /// (and the same schema and options, without creating tables): for a
+    /// [`Worker`](crate::Worker) thread that should not wait for this
+    /// connection, or a reader that should not wait for a writer (WAL).
+    ///
+    /// # Errors
+    /// An in-memory database has no file to reopen
+    /// (`rusqlite::Error::InvalidPath`); SQLite errors.
+    pub fn reopen(&self) -> Result<Self, Error> {
+        let path = {
+            let connected = self.lock();
+            connected.conn.path().map(str::to_owned)
+        };
+        match path {
+            Some(path) if !self.inner.in_memory && !path.is_empty() => Self::open(
+                path,
+                self.inner.schema.clone(),
+                self.inner.options.clone().create_tables(false),
+            ),
+            _ => Err(Error::Sqlite(rusqlite::Error::InvalidPath(
+                "an in-memory database cannot be reopened".into(),
+            ))),
+        }
     }
 
     /// Runs `f` on the connection, outside any cascadia transaction (for

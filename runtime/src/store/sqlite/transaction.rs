@@ -4,16 +4,20 @@
 
 use std::sync::{Arc, MutexGuard};
 
+use rusqlite::types::ValueRef;
 use rusqlite::{ErrorCode, params_from_iter};
 
 use super::ddl::{index_name, quote};
-use super::{Connected, DELETE_CHUNK, JOBS_TABLE, SqlKey};
+use super::{Connected, DELETE_CHUNK, IN_CHUNK, JOBS_TABLE, SqlKey};
 use crate::error::{Error, Operation};
 use crate::graph::{Graph, TableId};
 use crate::index_range::IndexRange;
 use crate::metadata::{IndexRef, TableMeta};
 use crate::schema::Schema;
-use crate::store::{Access, JobRecord, OpenMark, ScanPosition, Transaction, range_columns};
+use crate::store::{
+    Access, ChildScan, JobRecord, OpenMark, ScanPosition, Transaction, children_one_by_one,
+    range_columns,
+};
 use crate::value::{Key, Row, Value};
 
 /// A transaction: holds the connection until it ends.
@@ -119,6 +123,45 @@ impl<'s> SqliteTransaction<'s> {
         Ok(rows.take(limit).collect::<Result<_, _>>()?)
     }
 
+    /// As [`query_rows`](Self::query_rows), with each row's serialised size
+    /// ([`Value::size_bytes`] summed); columns `keep` marks false are
+    /// measured in place and come back NULL.
+    fn query_rows_sized(
+        &self,
+        sql: &str,
+        params: &[&Value],
+        columns: usize,
+        limit: usize,
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<(Row, u64)>, Error> {
+        let mut statement = self.connected.conn.prepare_cached(sql)?;
+        let mut rows = statement.query(params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(row) = rows.next()? else {
+                break;
+            };
+            let mut values = Vec::with_capacity(columns);
+            let mut size = 0u64;
+            for i in 0..columns {
+                if keep.is_none_or(|keep| keep.get(i).copied().unwrap_or(true)) {
+                    let value: Value = row.get(i)?;
+                    size += value.size_bytes() as u64;
+                    values.push(value);
+                } else {
+                    size += match row.get_ref(i)? {
+                        ValueRef::Null => 1,
+                        ValueRef::Integer(_) | ValueRef::Real(_) => 8,
+                        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => bytes.len() as u64,
+                    };
+                    values.push(Value::Null);
+                }
+            }
+            out.push((values, size));
+        }
+        Ok(out)
+    }
+
     fn execute(&self, sql: &str, params: &[&Value]) -> Result<usize, rusqlite::Error> {
         let mut statement = self.connected.conn.prepare_cached(sql)?;
         statement.execute(params_from_iter(params.iter()))
@@ -148,6 +191,171 @@ impl<'s> SqliteTransaction<'s> {
                 found: key.len(),
             })
         }
+    }
+
+    /// A scan of `range`, or, with `in_list`, of the rows whose first index
+    /// column is one of those values (padded to [`IN_CHUNK`]; `range` has
+    /// no prefix then). `keep` projects: columns it marks false come back
+    /// NULL, measured but not copied.
+    fn scan_inner(
+        &mut self,
+        range: &IndexRange,
+        in_list: Option<&[&Value]>,
+        after: Option<&ScanPosition>,
+        limit: usize,
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<(Row, u64)>, Error> {
+        let id = self.table_id(&range.table)?;
+        let index_columns = range_columns(self.schema, range)?;
+        if limit == 0 || range.prefix.iter().any(Value::is_null) {
+            return Ok(Vec::new());
+        }
+        let meta = self.meta(id);
+        let pk = self.graph.tables[id].pk.clone();
+        let index = match &range.index {
+            IndexRef::Index(name) => meta.indexes.iter().position(|i| i.name == *name),
+            _ => None,
+        };
+        let prefix = range.prefix.len();
+        // The order columns after the prefix: the index's remaining columns,
+        // then the primary key's columns the index does not hold.
+        let mut rest: Vec<usize> = index_columns[prefix..].to_vec();
+        rest.extend(pk.iter().filter(|c| !index_columns.contains(c)));
+        let position: Option<Vec<&Value>> = after.map(|after| {
+            let mut values: Vec<&Value> = after.index.iter().skip(prefix).collect();
+            values.extend(
+                pk.iter()
+                    .zip(&after.key)
+                    .filter(|(c, _)| !index_columns.contains(c))
+                    .map(|(_, v)| v),
+            );
+            values
+        });
+        if let Some(position) = &position {
+            if position.len() != rest.len() {
+                return Err(Error::InvalidRange {
+                    table: meta.name.clone(),
+                    reason: "the resume position does not fit the index".to_owned(),
+                });
+            }
+        }
+        let null_mask = position.as_ref().map(|values| {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_null())
+                .fold(0u64, |mask, (i, _)| mask | (1 << (i % 64)))
+        });
+        let (lower, upper) = match &range.range {
+            Some(bounds) => (bound_code(&bounds.lower), bound_code(&bounds.upper)),
+            None => (0, 0),
+        };
+        let key = SqlKey::Scan {
+            table: id,
+            index,
+            prefix,
+            lower,
+            upper,
+            after: null_mask,
+            in_list: in_list.is_some(),
+        };
+        let full_scan_expected = prefix == 0 && range.range.is_none() && in_list.is_none();
+        let sql = self.sql(key, full_scan_expected, || {
+            let mut conditions = equalities(meta, &index_columns[..prefix], 1);
+            let mut next = prefix + 1;
+            if in_list.is_some() {
+                let column = quote(&meta.columns[index_columns[0]].name);
+                let params: Vec<String> = (1..=IN_CHUNK).map(|i| format!("?{i}")).collect();
+                conditions.push(format!("{column} IN ({})", params.join(", ")));
+                next = IN_CHUNK + 1;
+            }
+            if range.range.is_some() {
+                let column = quote(&meta.columns[index_columns[prefix]].name);
+                for (code, op_incl, op_excl) in [(lower, ">=", ">"), (upper, "<=", "<")] {
+                    let op = match code {
+                        1 => op_incl,
+                        2 => op_excl,
+                        _ => continue,
+                    };
+                    conditions.push(format!("{column} {op} ?{next}"));
+                    next += 1;
+                }
+            }
+            if let Some(mask) = null_mask {
+                let names: Vec<String> =
+                    rest.iter().map(|&c| quote(&meta.columns[c].name)).collect();
+                let params: Vec<String> =
+                    (0..rest.len()).map(|i| format!("?{}", next + i)).collect();
+                if mask == 0 {
+                    conditions.push(format!("({}) > ({})", names.join(", "), params.join(", ")));
+                } else {
+                    // NULL positions: the lexicographic "after", spelled out
+                    // with NULL sorting first, as SQLite orders it.
+                    let null = |i: usize| mask & (1 << (i % 64)) != 0;
+                    let alternatives: Vec<String> = (0..rest.len())
+                        .map(|i| {
+                            let mut terms: Vec<String> = (0..i)
+                                .map(|j| {
+                                    if null(j) {
+                                        format!("{} IS NULL", names[j])
+                                    } else {
+                                        format!("{} = {}", names[j], params[j])
+                                    }
+                                })
+                                .collect();
+                            terms.push(if null(i) {
+                                format!("{} IS NOT NULL", names[i])
+                            } else {
+                                format!("{} > {}", names[i], params[i])
+                            });
+                            format!("({})", terms.join(" AND "))
+                        })
+                        .collect();
+                    conditions.push(format!("({})", alternatives.join(" OR ")));
+                }
+            }
+            let order: Vec<String> = index_columns
+                .iter()
+                .chain(pk.iter().filter(|c| !index_columns.contains(c)))
+                .map(|&c| quote(&meta.columns[c].name))
+                .collect();
+            let indexed_by = match (&range.index, index) {
+                (IndexRef::Index(name), Some(_)) => {
+                    format!(" INDEXED BY {}", quote(&index_name(&meta.name, name)))
+                }
+                _ => String::new(),
+            };
+            format!(
+                "SELECT {} FROM {}{}{} ORDER BY {}",
+                column_list(meta),
+                quote(&meta.name),
+                indexed_by,
+                if conditions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", conditions.join(" AND "))
+                },
+                order.join(", ")
+            )
+        });
+        let mut params: Vec<&Value> = range.prefix.iter().collect();
+        if let Some(values) = in_list {
+            params.extend(values.iter().copied());
+            while params.len() < IN_CHUNK {
+                params.push(params[params.len() - 1]);
+            }
+        }
+        if let Some(bounds) = &range.range {
+            for bound in [&bounds.lower, &bounds.upper] {
+                if let std::ops::Bound::Included(v) | std::ops::Bound::Excluded(v) = bound {
+                    params.push(v);
+                }
+            }
+        }
+        if let Some(position) = &position {
+            params.extend(position.iter().copied());
+        }
+        self.query_rows_sized(&sql, &params, meta.columns.len(), limit, keep)
     }
 
     /// After SQLite refused a write with a UNIQUE / PRIMARY KEY error: the
@@ -242,144 +450,63 @@ impl Transaction for SqliteTransaction<'_> {
         after: Option<&ScanPosition>,
         limit: usize,
     ) -> Result<Vec<Row>, Error> {
-        let id = self.table_id(&range.table)?;
-        let index_columns = range_columns(self.schema, range)?;
-        if limit == 0 || range.prefix.iter().any(Value::is_null) {
-            return Ok(Vec::new());
+        Ok(self
+            .scan_inner(range, None, after, limit, None)?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect())
+    }
+
+    /// One statement per [`IN_CHUNK`] parents when the foreign key has one
+    /// column (`c IN (...)` searches the index, in order); the default
+    /// (one scan per parent) otherwise. Columns outside `columns` come back
+    /// NULL without being copied.
+    fn scan_children(&mut self, scan: &ChildScan<'_>) -> Result<Vec<(Row, u64)>, Error> {
+        let id = self.table_id(&scan.range.table)?;
+        let index_columns = range_columns(self.schema, scan.range)?;
+        let single = !scan.range.prefix.is_empty() || scan.range.range.is_some();
+        if single || scan.prefixes.iter().any(|p| p.len() != 1) || index_columns.is_empty() {
+            return children_one_by_one(self, scan);
         }
-        let meta = self.meta(id);
-        let pk = self.graph.tables[id].pk.clone();
-        let index = match &range.index {
-            IndexRef::Index(name) => meta.indexes.iter().position(|i| i.name == *name),
-            _ => None,
-        };
-        let prefix = range.prefix.len();
-        // The order columns after the prefix: the index's remaining columns,
-        // then the primary key's columns the index does not hold.
-        let mut rest: Vec<usize> = index_columns[prefix..].to_vec();
-        rest.extend(pk.iter().filter(|c| !index_columns.contains(c)));
-        let position: Option<Vec<&Value>> = after.map(|after| {
-            let mut values: Vec<&Value> = after.index.iter().skip(prefix).collect();
-            values.extend(
-                pk.iter()
-                    .zip(&after.key)
-                    .filter(|(c, _)| !index_columns.contains(c))
-                    .map(|(_, v)| v),
-            );
-            values
+        let keep: Option<Vec<bool>> = scan.columns.map(|columns| {
+            let mut keep = vec![false; self.meta(id).columns.len()];
+            for &c in columns {
+                if let Some(slot) = keep.get_mut(c) {
+                    *slot = true;
+                }
+            }
+            keep
         });
-        if let Some(position) = &position {
-            if position.len() != rest.len() {
-                return Err(Error::InvalidRange {
-                    table: meta.name.clone(),
-                    reason: "the resume position does not fit the index".to_owned(),
-                });
+        let mut values: Vec<&Value> = scan
+            .prefixes
+            .iter()
+            .map(|p| &p[0])
+            .filter(|v| !v.is_null())
+            .collect();
+        values.sort();
+        values.dedup();
+        if let Some(after) = scan.after {
+            if let Some(first) = after.index.first() {
+                values.retain(|v| *v >= first);
             }
         }
-        let null_mask = position.as_ref().map(|values| {
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_null())
-                .fold(0u64, |mask, (i, _)| mask | (1 << (i % 64)))
-        });
-        let (lower, upper) = match &range.range {
-            Some(bounds) => (bound_code(&bounds.lower), bound_code(&bounds.upper)),
-            None => (0, 0),
-        };
-        let key = SqlKey::Scan {
-            table: id,
-            index,
-            prefix,
-            lower,
-            upper,
-            after: null_mask,
-        };
-        let full_scan_expected = prefix == 0 && range.range.is_none();
-        let sql = self.sql(key, full_scan_expected, || {
-            let mut conditions = equalities(meta, &index_columns[..prefix], 1);
-            let mut next = prefix + 1;
-            if range.range.is_some() {
-                let column = quote(&meta.columns[index_columns[prefix]].name);
-                for (code, op_incl, op_excl) in [(lower, ">=", ">"), (upper, "<=", "<")] {
-                    let op = match code {
-                        1 => op_incl,
-                        2 => op_excl,
-                        _ => continue,
-                    };
-                    conditions.push(format!("{column} {op} ?{next}"));
-                    next += 1;
-                }
+        let mut out = Vec::new();
+        for chunk in values.chunks(IN_CHUNK) {
+            if out.len() >= scan.limit {
+                break;
             }
-            if let Some(mask) = null_mask {
-                let names: Vec<String> =
-                    rest.iter().map(|&c| quote(&meta.columns[c].name)).collect();
-                let params: Vec<String> =
-                    (0..rest.len()).map(|i| format!("?{}", next + i)).collect();
-                if mask == 0 {
-                    conditions.push(format!("({}) > ({})", names.join(", "), params.join(", ")));
-                } else {
-                    // NULL positions: the lexicographic "after", spelled out
-                    // with NULL sorting first, as SQLite orders it.
-                    let null = |i: usize| mask & (1 << (i % 64)) != 0;
-                    let alternatives: Vec<String> = (0..rest.len())
-                        .map(|i| {
-                            let mut terms: Vec<String> = (0..i)
-                                .map(|j| {
-                                    if null(j) {
-                                        format!("{} IS NULL", names[j])
-                                    } else {
-                                        format!("{} = {}", names[j], params[j])
-                                    }
-                                })
-                                .collect();
-                            terms.push(if null(i) {
-                                format!("{} IS NOT NULL", names[i])
-                            } else {
-                                format!("{} > {}", names[i], params[i])
-                            });
-                            format!("({})", terms.join(" AND "))
-                        })
-                        .collect();
-                    conditions.push(format!("({})", alternatives.join(" OR ")));
-                }
-            }
-            let order: Vec<String> = index_columns
-                .iter()
-                .chain(pk.iter().filter(|c| !index_columns.contains(c)))
-                .map(|&c| quote(&meta.columns[c].name))
-                .collect();
-            let indexed_by = match (&range.index, index) {
-                (IndexRef::Index(name), Some(_)) => {
-                    format!(" INDEXED BY {}", quote(&index_name(&meta.name, name)))
-                }
-                _ => String::new(),
-            };
-            format!(
-                "SELECT {} FROM {}{}{} ORDER BY {}",
-                column_list(meta),
-                quote(&meta.name),
-                indexed_by,
-                if conditions.is_empty() {
-                    String::new()
-                } else {
-                    format!(" WHERE {}", conditions.join(" AND "))
-                },
-                order.join(", ")
-            )
-        });
-        let mut params: Vec<&Value> = range.prefix.iter().collect();
-        if let Some(bounds) = &range.range {
-            for bound in [&bounds.lower, &bounds.upper] {
-                if let std::ops::Bound::Included(v) | std::ops::Bound::Excluded(v) = bound {
-                    params.push(v);
-                }
-            }
+            let after = scan
+                .after
+                .filter(|after| after.index.first().is_some_and(|v| chunk.contains(&v)));
+            out.extend(self.scan_inner(
+                scan.range,
+                Some(chunk),
+                after,
+                scan.limit - out.len(),
+                keep.as_deref(),
+            )?);
         }
-        if let Some(position) = &position {
-            params.extend(position.iter().copied());
-        }
-        self.query_rows(&sql, &params, meta.columns.len(), limit)
+        Ok(out)
     }
 
     fn scan_where(
