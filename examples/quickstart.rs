@@ -3,13 +3,20 @@
 //! A small schema — teams → members → posts, a member's mentor (SET NULL) and
 //! a team's invoices (RESTRICT) — in an embedded SQLite file under
 //! `target/`. It fills the tables, shows a delete that RESTRICT refuses, then
-//! deletes a team with all its members and their posts, and prints the
-//! tables before and after, and an integrity check.
+//! deletes a team with all its members and their posts in batches of 1,000
+//! rows (one transaction each) with a progress bar drawn from the progress
+//! observer, and prints the tables before and after and an integrity check.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use cascadia::{Database, DeleteOptions, Id, Schema, SqliteOptions, SqliteStore, Table, schema};
+use cascadia::{
+    Database, DeleteOptions, ExplainOptions, Id, IntegrityOptions, Schema, SqliteOptions,
+    SqliteStore, Table, schema,
+};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Serialize, Deserialize)]
@@ -94,14 +101,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("  deleted?! RESTRICT should have refused"),
     }
 
-    println!("\ndelete team 1 with its members and their posts:");
+    println!("\ndelete team 1 with its members and their posts, in batches:");
+    let plan = db.explain_delete::<Team>(&[1], &ExplainOptions::default())?;
+    println!(
+        "  explain: {} rows to delete, {} to update, refused by nothing: {}",
+        plan.rows_deleted(),
+        plan.rows_updated(),
+        plan.would_succeed()
+    );
+    let bar = ProgressBar::new(plan.rows_deleted() + plan.rows_updated()).with_style(
+        ProgressStyle::with_template("  [{bar:40}] {pos}/{len} rows, {msg}")?.progress_chars("=> "),
+    );
+    let position = bar.clone();
+    let batches = Arc::new(AtomicU64::new(0));
+    let largest_batch = Arc::new(AtomicU64::new(0));
+    let (batches_seen, largest_seen) = (batches.clone(), largest_batch.clone());
     let started = Instant::now();
-    let outcome = db.delete_with::<Team>(&[1], &DeleteOptions::default())?;
+    let outcome = db.delete_with::<Team>(
+        &[1],
+        &DeleteOptions::default().observer(move |progress| {
+            position.set_position(progress.rows_written());
+            position.set_message(format!("{} transactions", progress.batches));
+            batches_seen.store(progress.batches, Ordering::Relaxed);
+            largest_seen.fetch_max(progress.batch_rows_written, Ordering::Relaxed);
+        }),
+    )?;
+    bar.finish();
+    if !bar.is_hidden() {
+        eprintln!();
+    }
     println!(
         "  {} rows deleted, {} mentors set to NULL, in {:.1?}",
         outcome.deleted.values().sum::<u64>(),
         outcome.rows_updated("members"),
         started.elapsed()
+    );
+    println!(
+        "  {} transactions, the largest writing {} rows",
+        batches.load(Ordering::Relaxed),
+        largest_batch.load(Ordering::Relaxed)
     );
 
     let after = counts(&db)?;
@@ -109,6 +147,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ((table, before), (_, after)) in before.iter().zip(&after) {
         println!("  {table:<10} {before:>8} {after:>8}");
     }
+
+    let integrity = db.check_integrity(&IntegrityOptions::default())?;
+    println!(
+        "\nintegrity: {} orphans in {} foreign keys ({} rows checked)",
+        integrity.orphans(),
+        integrity.foreign_keys.len(),
+        integrity.rows_checked
+    );
     Ok(())
 }
 

@@ -58,6 +58,11 @@ fn chinook_example_matches_sqlite_native_actions() {
         playlist_1.contains("rows changed besides the root: cascadia 3290, SQLite 3290"),
         "{playlist_1}"
     );
+    // Batched: 3,291 rows in transactions of at most 1,000 rows.
+    assert!(
+        playlist_1.contains("cascadia committed 4 transaction(s)"),
+        "{playlist_1}"
+    );
 
     let artist_1 = section(&output, "DELETE FROM Artist WHERE ArtistId = 1");
     assert!(
@@ -108,4 +113,48 @@ fn chinook_example_exports_the_graph_with_actions() {
     assert!(dot.starts_with("digraph schema {"), "{dot}");
     assert_eq!(dot.matches(" -> ").count(), 11, "{dot}");
     assert!(dot.contains("ON DELETE SET NULL"), "{dot}");
+}
+
+#[test]
+fn quickstart_refuses_then_cascades_in_batches_without_orphans() {
+    let output = run_example("quickstart", &[]);
+    assert!(
+        output.contains(
+            "refused: cannot delete teams 2: RESTRICT on invoices(team_id) → teams: invoices 1 references it"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("explain: 22001 rows to delete, 200 to update, refused by nothing: true"),
+        "{output}"
+    );
+    assert!(
+        output.contains("22001 rows deleted, 200 mentors set to NULL"),
+        "{output}"
+    );
+    assert!(
+        output.contains("23 transactions, the largest writing 1000 rows"),
+        "{output}"
+    );
+    let table: Vec<Vec<&str>> = output
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .filter(|words: &Vec<&str>| {
+            words.len() == 3 && ["teams", "members", "posts", "invoices"].contains(&words[0])
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            ["teams", "3", "2"],
+            ["members", "6000", "4000"],
+            ["posts", "20000", "0"],
+            ["invoices", "1", "1"]
+        ],
+        "{output}"
+    );
+    assert!(
+        output.contains("integrity: 0 orphans in 4 foreign keys"),
+        "{output}"
+    );
 }

@@ -24,6 +24,8 @@ mod schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cascadia::{
     Database, DeleteOptions, Error, Outcome, Row, SqliteOptions, SqliteStore, Table, Tx, Value,
@@ -84,13 +86,26 @@ impl Operation {
         }
     }
 
-    fn run_cascadia(&self, db: &Database) -> Result<Outcome, Error> {
+    /// Runs the operation through cascadia: deletes in batched mode (one
+    /// transaction per 1,000 rows written), the key update in one
+    /// transaction. Also returns the number of transactions committed.
+    fn run_cascadia(&self, db: &Database) -> (Result<Outcome, Error>, u64) {
         match *self {
-            Operation::Delete { table, key } => db.delete_rows(
-                table,
-                &[vec![Value::Integer(key)]],
-                &DeleteOptions::default(),
-            ),
+            Operation::Delete { table, key } => {
+                let batches = Arc::new(AtomicU64::new(0));
+                let seen = batches.clone();
+                let options = DeleteOptions::default()
+                    .observer(move |progress| seen.store(progress.batches, Ordering::Relaxed));
+                let result = db.delete_rows(table, &[vec![Value::Integer(key)]], &options);
+                (result, batches.load(Ordering::Relaxed))
+            }
+            Operation::UpdateArtistKey { .. } => (self.update_artist_key(db), 1),
+        }
+    }
+
+    fn update_artist_key(&self, db: &Database) -> Result<Outcome, Error> {
+        match *self {
+            Operation::Delete { .. } => Ok(Outcome::default()),
             Operation::UpdateArtistKey { from, to } => {
                 let Some(artist) = db.get::<Artist>(&from)? else {
                     return Ok(Outcome::default());
@@ -365,7 +380,7 @@ fn compare(operation: &Operation, native_path: &Path, cascadia_path: &Path) -> R
 
     let store = SqliteStore::open(cascadia_path, CHINOOK.clone(), SqliteOptions::default())?;
     let db = Database::new(store);
-    let cascadia_result = operation.run_cascadia(&db);
+    let (cascadia_result, transactions) = operation.run_cascadia(&db);
 
     let agree_on_outcome = match (&cascadia_result, &native_result) {
         (Ok(outcome), Ok(())) => {
@@ -377,6 +392,7 @@ fn compare(operation: &Operation, native_path: &Path, cascadia_path: &Path) -> R
             println!(
                 "  rows changed besides the root: cascadia {cascadia_rows}, SQLite {native_rows}"
             );
+            println!("  cascadia committed {transactions} transaction(s)");
             cascadia_rows == native_rows
         }
         (Err(cascadia), Err(native)) => {

@@ -15,17 +15,8 @@
 //!
 //! A progress bar (e.g. `indicatif`) takes its length from
 //! [`Database::explain_delete`](crate::Database::explain_delete) and its
-//! position from [`Progress::rows_deleted`]:
-//!
-//! ```ignore
-//! let plan = db.explain_delete::<Team>(&[1], &ExplainOptions::default())?;
-//! let bar = indicatif::ProgressBar::new(plan.rows_deleted());
-//! let position = bar.clone();
-//! db.delete_with::<Team>(&[1], &DeleteOptions::default().observer(move |p| {
-//!     position.set_position(p.rows_deleted())
-//! }))?;
-//! bar.finish();
-//! ```
+//! position from [`Progress::rows_deleted`]; `examples/quickstart.rs` in the
+//! repository draws one this way.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
