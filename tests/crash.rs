@@ -230,7 +230,7 @@ fn sleep_hook() {
 /// The child: runs the queued job on the database at `path`.
 fn crash_child(path: &str) {
     let _ = cascadia::__private::BATCH_HOOK.set(sleep_hook);
-    let store = SqliteStore::open(&path, schema(), SqliteOptions::default()).expect("store");
+    let store = SqliteStore::open(path, schema(), SqliteOptions::default()).expect("store");
     let worker = Worker::new(Database::new(store)).observer(|p: &cascadia::Progress| {
         eprintln!("C {}", p.batches);
     });
