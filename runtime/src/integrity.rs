@@ -122,6 +122,7 @@ pub(crate) fn check_integrity(
     let mut tx = store.begin(Access::Read)?;
     report.transactions += 1;
     let mut read = 0u64;
+    let page_rows = options.batch_rows.max(1);
     for table in 0..ctx.graph.tables.len() {
         let outgoing = &ctx.graph.tables[table].outgoing;
         if outgoing.is_empty() {
@@ -137,7 +138,7 @@ pub(crate) fn check_integrity(
                 report.transactions += 1;
                 read = 0;
             }
-            let page = tx.scan(&range, after.as_ref(), options.batch_rows)?;
+            let page = tx.scan(&range, after.as_ref(), page_rows)?;
             read += page.len() as u64;
             report.rows_checked += page.len() as u64;
             for row in &page {
@@ -158,7 +159,7 @@ pub(crate) fn check_integrity(
                 }
             }
             match page.last() {
-                Some(last) if page.len() == options.batch_rows => {
+                Some(last) if page.len() == page_rows => {
                     after = Some(ScanPosition {
                         index: ctx.pk_of(table, last),
                         key: ctx.pk_of(table, last),

@@ -197,17 +197,39 @@ impl<'a> Ctx<'a> {
         Ok(row)
     }
 
-    /// Checks a primary key's arity for table `table`.
+    /// Checks a primary key given for table `table`: one value per
+    /// primary-key column, each of the column's storage class (an integer
+    /// fits a REAL column) and none NULL.
     pub(crate) fn check_key(&self, table: TableId, key: &[Value]) -> Result<(), Error> {
-        let expected = self.graph.tables[table].pk.len();
-        if key.len() == expected {
-            Ok(())
-        } else {
-            Err(Error::KeyShape {
-                table: self.meta(table).name.clone(),
-                expected,
+        let pk = &self.graph.tables[table].pk;
+        let meta = self.meta(table);
+        if key.len() != pk.len() {
+            return Err(Error::KeyShape {
+                table: meta.name.clone(),
+                expected: pk.len(),
                 found: key.len(),
-            })
+            });
         }
+        for (value, &column) in key.iter().zip(pk) {
+            let column = &meta.columns[column];
+            match value.value_type() {
+                None => {
+                    return Err(Error::NotNull {
+                        table: meta.name.clone(),
+                        column: column.name.clone(),
+                    });
+                }
+                Some(class) if !class_fits(column.value_type, class) => {
+                    return Err(Error::TypeMismatch {
+                        table: meta.name.clone(),
+                        column: column.name.clone(),
+                        expected: column.value_type,
+                        value: value.clone(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 }

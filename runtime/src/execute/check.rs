@@ -219,7 +219,8 @@ impl Walk {
                 self.frames.clear();
                 return Ok(Progress::Done);
             }
-            if rows_read.is_some_and(|limit| usage.rows_read >= limit) {
+            // At least one row is read per transaction, whatever the budget.
+            if usage.rows_read > 0 && rows_read.is_some_and(|limit| usage.rows_read >= limit) {
                 return Ok(Progress::Paused);
             }
             if self.frames.is_empty() {

@@ -450,7 +450,8 @@ impl DeleteStack {
     ) -> Result<Progress, Error> {
         let root = self.prepare(ctx)?;
         loop {
-            if budget.exhausted(usage) && self.may_commit() {
+            // At least one row is written per batch, whatever the budget.
+            if usage.rows_written > 0 && budget.exhausted(usage) && self.may_commit() {
                 self.barrier = None;
                 return Ok(Progress::Paused);
             }
@@ -521,7 +522,7 @@ impl DeleteStack {
             let mut bytes = 0u64;
             take = 0;
             for (_, size) in rows.iter() {
-                if take as u64 >= rows_left {
+                if take as u64 >= rows_left && !(fresh && take == 0) {
                     break;
                 }
                 bytes += size;
