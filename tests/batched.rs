@@ -617,6 +617,11 @@ both! {
         assert_eq!(refusal.action, Action::Restrict);
         assert_eq!(refusal.foreign_key.to_string(), "invoices(member_id) → members");
         assert_eq!((refusal.key.clone(), refusal.child_key.clone()), (vec![int(1003)], vec![int(5)]));
+        assert_eq!(
+            refusal.message,
+            "cannot delete teams 1 (it cascades to members 1003): RESTRICT on invoices(member_id) → \
+             members: invoices 5 references members 1003"
+        );
         assert_eq!(explain.rows_deleted(), 41, "it still counts everything");
         // Bounded: past the cap it says so.
         let explain = f.db.explain_delete_rows("teams", &[vec![int(1)]], &ExplainOptions::default().max_rows(12)).unwrap();
@@ -628,6 +633,35 @@ both! {
         // The delete agrees with it.
         let error = f.db.delete_rows("teams", &[vec![int(1)]], &DeleteOptions::default()).unwrap_err();
         assert!(matches!(error, Error::Restricted { .. }), "{error}");
+    };
+
+    a_refusal_names_the_root_whose_cascade_reached_it => |make: fn() -> Fixture| {
+        let f = make();
+        fill(&f, 3, 4, 1);
+        f.raw_insert("invoices", vec![int(7), int(2003)]);
+        let before = dump(&f);
+        let roots = [vec![int(1)], vec![int(2)], vec![int(3)]];
+        for options in [DeleteOptions::default(), DeleteOptions::default().sync()] {
+            let error = f.db.delete_rows("teams", &roots, &options).unwrap_err();
+            let Error::Restricted { table, key, via, .. } = &error else {
+                panic!("{options:?}: {error}");
+            };
+            assert_eq!((table.as_ref(), key.clone()), ("members", vec![int(2003)]));
+            let via: Vec<String> = via.iter().map(ToString::to_string).collect();
+            assert_eq!(via, ["teams 2"], "{options:?}: the root it came from");
+            assert_eq!(
+                error.to_string(),
+                "cannot delete teams 2 (it cascades to members 2003): RESTRICT on \
+                 invoices(member_id) → members: invoices 7 references members 2003",
+            );
+            assert_eq!(dump(&f), before, "{options:?}: nothing changed");
+        }
+        // Deleting the refused row itself names no cascade.
+        let error = f.db.delete_rows("members", &[vec![int(2003)]], &DeleteOptions::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot delete members 2003: RESTRICT on invoices(member_id) → members: invoices 7 references it"
+        );
     };
 
     check_integrity_finds_orphans => |make: fn() -> Fixture| {

@@ -176,11 +176,12 @@ fn chinook_counts_from_the_data_readme() {
     let error = run(&fixture, &Op::Delete("Artist", "ArtistId", 1))
         .remove(0)
         .unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("RESTRICT on InvoiceLine(TrackId) → Track"),
-        "{error}"
+    // The refusal names the row deleted, the cascade that reached the
+    // restricted track, the foreign key and the row that refuses.
+    assert_eq!(
+        error.to_string(),
+        "cannot delete Artist 1 (it cascades to Album 1, then Track 1): RESTRICT on \
+         InvoiceLine(TrackId) → Track: InvoiceLine 579 references Track 1"
     );
     // Each count is for a delete on the full data.
     let outcome = run(&load(), &Op::Delete("Artist", "ArtistId", 275))

@@ -66,8 +66,10 @@ fn chinook_example_matches_sqlite_native_actions() {
 
     let artist_1 = section(&output, "DELETE FROM Artist WHERE ArtistId = 1");
     assert!(
-        artist_1.contains("refused by cascadia: ")
-            && artist_1.contains("RESTRICT on InvoiceLine(TrackId) → Track"),
+        artist_1.contains(
+            "refused by cascadia: cannot delete Artist 1 (it cascades to Album 1, then Track 1): \
+             RESTRICT on InvoiceLine(TrackId) → Track: InvoiceLine 579 references Track 1"
+        ),
         "{artist_1}"
     );
     assert!(

@@ -4,7 +4,11 @@
 //! about; the variants about referential actions also name the foreign key
 //! (child table and columns → parent table) and the action, so that a refusal
 //! reads as "cannot delete teams 1: RESTRICT on members(team_id) → teams:
-//! members 7 references it".
+//! members 7 references it". When the refused row is not one the caller
+//! named, the refusal opens with the row the caller named and the cascade
+//! that reached it: "cannot delete Artist 1 (it cascades to Album 1, then
+//! Track 1): RESTRICT on InvoiceLine(TrackId) → Track: InvoiceLine 579
+//! references Track 1".
 
 use std::fmt;
 use std::sync::Arc;
@@ -127,6 +131,88 @@ impl fmt::Display for BeingDeleted {
             (None, Some(at)) => write!(f, "{row} is soft-deleted (at {at} ms)"),
             (None, None) => f.write_str(&row),
         }
+    }
+}
+
+/// A row as messages name it: its table and primary key, `Album 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RowRef {
+    /// SQL name of the row's table.
+    pub table: Name,
+    /// Primary-key values of the row.
+    pub key: Key,
+}
+
+impl fmt::Display for RowRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.table, display_key(&self.key))
+    }
+}
+
+/// The rows through which a delete reached the row a refusal names, along
+/// ON DELETE CASCADE foreign keys: first the row the caller named, then each
+/// row its delete cascaded to, down to (without) the refused row. Derefs to
+/// a slice of [`RowRef`]s; empty when the caller named the refused row.
+/// (One pointer wide, so that [`Error`] stays small.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CascadePath(Option<Box<PathRows>>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PathRows(Vec<RowRef>);
+
+impl From<Vec<RowRef>> for CascadePath {
+    fn from(rows: Vec<RowRef>) -> Self {
+        if rows.is_empty() {
+            CascadePath(None)
+        } else {
+            CascadePath(Some(Box::new(PathRows(rows))))
+        }
+    }
+}
+
+impl std::ops::Deref for CascadePath {
+    type Target = [RowRef];
+
+    fn deref(&self) -> &[RowRef] {
+        self.0.as_deref().map_or(&[], |rows| &rows.0)
+    }
+}
+
+/// Most rows of a cascade path a message shows; longer paths are elided in
+/// the middle.
+const PATH_SHOWN: usize = 4;
+
+/// The row a refusal is about, as its message opens: `Track 1` when the
+/// caller named it, else the row the caller named and the cascade that
+/// reached it, `Artist 1 (it cascades to Album 1, then Track 1)`.
+fn refused_row(table: &Name, key: &Key, via: &[RowRef]) -> String {
+    let row = format!("{table} {}", display_key(key));
+    let Some((root, hops)) = via.split_first() else {
+        return row;
+    };
+    let mut shown: Vec<String> = if hops.len() <= PATH_SHOWN {
+        hops.iter().map(ToString::to_string).collect()
+    } else {
+        let mut shown = vec![hops[0].to_string()];
+        shown.push(format!("{} more", hops.len() - PATH_SHOWN + 1));
+        shown.extend(
+            hops[hops.len() - PATH_SHOWN + 2..]
+                .iter()
+                .map(ToString::to_string),
+        );
+        shown
+    };
+    shown.push(row);
+    format!("{root} (it cascades to {})", shown.join(", then "))
+}
+
+/// How a refusal's message names its row after the first mention: `it`
+/// when the caller named the row, else the row itself.
+fn refused_again(table: &Name, key: &Key, via: &[RowRef]) -> String {
+    if via.is_empty() {
+        "it".to_owned()
+    } else {
+        format!("{table} {}", display_key(key))
     }
 }
 
@@ -273,10 +359,11 @@ pub enum Error {
     /// operation deletes or whose referenced key it changes. Decided on the
     /// state before the operation.
     #[error(
-        "cannot {operation} {table} {}: RESTRICT on {foreign_key}: {} {} references it",
-        display_key(key),
+        "cannot {operation} {}: RESTRICT on {foreign_key}: {} {} references {}",
+        refused_row(table, key, via),
         foreign_key.table,
-        display_key(child_key)
+        display_key(child_key),
+        refused_again(table, key, via)
     )]
     Restricted {
         /// Deleting or updating the parent row.
@@ -289,16 +376,24 @@ pub enum Error {
         foreign_key: Arc<ForeignKeyName>,
         /// Primary-key values of the referencing row.
         child_key: Key,
+        /// The rows through which the operation reached the parent row,
+        /// along ON DELETE CASCADE foreign keys: first the row the caller
+        /// named, then each row its delete cascaded to, down to (without)
+        /// the parent row. Empty when the caller named the parent row, and
+        /// when a batch met the refusal after the check pass (a referencing
+        /// row written while the delete ran).
+        via: CascadePath,
     },
 
     /// A row still references a deleted or changed key once every action has
     /// run (`NO ACTION`, SQL's end-of-statement check; also reported for a
     /// key that an action leaves referenced).
     #[error(
-        "cannot {operation} {table} {}: {action} on {foreign_key}: {} {} still references it",
-        display_key(key),
+        "cannot {operation} {}: {action} on {foreign_key}: {} {} still references {}",
+        refused_row(table, key, via),
         foreign_key.table,
-        display_key(child_key)
+        display_key(child_key),
+        refused_again(table, key, via)
     )]
     StillReferenced {
         /// Deleting or updating the parent row.
@@ -313,14 +408,21 @@ pub enum Error {
         action: Action,
         /// Primary-key values of the referencing row.
         child_key: Key,
+        /// The rows through which the operation reached the parent row,
+        /// along ON DELETE CASCADE foreign keys: first the row the caller
+        /// named, then each row its delete cascaded to, down to (without)
+        /// the parent row. Empty when the caller named the parent row, and
+        /// when a batch met the refusal after the check pass (a referencing
+        /// row written while the delete ran).
+        via: CascadePath,
     },
 
     /// `SET DEFAULT` would make a row reference a key that no parent row has
     /// once the operation is done (the default parent is missing, or this same
     /// operation deletes it).
     #[error(
-        "cannot {operation} {table} {}: SET DEFAULT on {foreign_key}: {} {} would reference {} {}, which {}",
-        display_key(key),
+        "cannot {operation} {}: SET DEFAULT on {foreign_key}: {} {} would reference {} {}, which {}",
+        refused_row(table, key, via),
         foreign_key.table,
         display_key(child_key),
         foreign_key.referenced_table,
@@ -342,6 +444,13 @@ pub enum Error {
         default_key: Key,
         /// Whether the default parent exists but this operation deletes it.
         deleted: bool,
+        /// The rows through which the operation reached the parent row,
+        /// along ON DELETE CASCADE foreign keys: first the row the caller
+        /// named, then each row its delete cascaded to, down to (without)
+        /// the parent row. Empty when the caller named the parent row, and
+        /// when a batch met the refusal after the check pass (a referencing
+        /// row written while the delete ran).
+        via: CascadePath,
     },
 
     /// The operation would write more rows than its `max_rows` allows;
@@ -509,3 +618,40 @@ impl Error {
 
 /// `Result` with cascadia's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(table: &'static str, key: i64) -> RowRef {
+        RowRef {
+            table: table.into(),
+            key: vec![Value::Integer(key)],
+        }
+    }
+
+    #[test]
+    fn a_refused_row_is_named_with_the_cascade_that_reached_it() {
+        let table: Name = "Track".into();
+        let key = vec![Value::Integer(1)];
+        assert_eq!(refused_row(&table, &key, &[]), "Track 1");
+        assert_eq!(refused_again(&table, &key, &[]), "it");
+        let via = [row("Artist", 1), row("Album", 1)];
+        assert_eq!(
+            refused_row(&table, &key, &via),
+            "Artist 1 (it cascades to Album 1, then Track 1)"
+        );
+        assert_eq!(refused_again(&table, &key, &via), "Track 1");
+    }
+
+    #[test]
+    fn a_long_cascade_path_is_elided_in_the_middle() {
+        let via: Vec<RowRef> = (1..=10).map(|id| row("employees", id)).collect();
+        let table: Name = "employees".into();
+        assert_eq!(
+            refused_row(&table, &vec![Value::Integer(11)], &via),
+            "employees 1 (it cascades to employees 2, then 6 more, then employees 9, \
+             then employees 10, then employees 11)"
+        );
+    }
+}

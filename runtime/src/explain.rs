@@ -163,10 +163,13 @@ pub(crate) fn explain(
             tables.insert(ctx.meta(t).name.clone(), TableCounts { deleted, updated });
         }
     }
-    let refusals = walk
-        .refusals
-        .drain(..)
+    // Each refusal's message names the cascade that reached its row.
+    let mut tx = store.begin(Access::Read)?;
+    let found: Vec<_> = walk.refusals.drain(..).collect();
+    let refusals = found
+        .into_iter()
         .map(|(f, error)| {
+            let error = walk.with_cascade_path(ctx, &mut *tx, error);
             let fk = ctx.fk(f);
             let message = error.to_string();
             let (table, key, child_key) = match error {

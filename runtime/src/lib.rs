@@ -94,7 +94,9 @@ mod worker;
 pub mod __private;
 
 pub use database::{DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
-pub use error::{BeingDeleted, Error, ForeignKeyName, Operation, Result, SchemaProblem};
+pub use error::{
+    BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowRef, SchemaProblem,
+};
 pub use execute::{Budget, DeleteMode, DeleteOptions, Outcome, UpdateOptions};
 pub use explain::{Explain, ExplainOptions, Refusal, TableCounts};
 pub use index_query::{IndexColumn, QueryValue};

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::Membership;
-use crate::error::{Error, Operation};
+use crate::error::{CascadePath, Error, Operation};
 use crate::graph::{Access, FkEdge, FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::{Action, IndexRef, Name};
@@ -422,6 +422,7 @@ impl<'a> Changes<'a> {
             key: key.clone(),
             foreign_key: self.ctx.fk(fk).name.clone(),
             child_key,
+            via: CascadePath::default(),
         }
     }
 
@@ -462,6 +463,7 @@ impl<'a> Changes<'a> {
                         child_key: touched.key.clone(),
                         deleted: self.default_parent_deleted(fk.parent, &fk.parent_access, &values),
                         default_key: values,
+                        via: CascadePath::default(),
                     },
                     _ => Error::MissingParent {
                         operation: Operation::Update,
@@ -498,6 +500,7 @@ impl<'a> Changes<'a> {
                 key: removed.parent_key.clone(),
                 foreign_key: fk.name.clone(),
                 child_key,
+                via: CascadePath::default(),
             };
         }
         Error::StillReferenced {
@@ -507,6 +510,7 @@ impl<'a> Changes<'a> {
             foreign_key: fk.name.clone(),
             action: removed.action,
             child_key,
+            via: CascadePath::default(),
         }
     }
 

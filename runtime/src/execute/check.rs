@@ -31,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 use super::budget::Usage;
 use super::delete::Progress;
 use super::membership::Upward;
-use crate::error::{Error, Operation};
+use crate::error::{CascadePath, Error, Operation};
 use crate::graph::{FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::Action;
@@ -205,6 +205,17 @@ impl Walk {
         });
     }
 
+    /// `error` with the cascade path to the row it refuses (see
+    /// [`with_cascade_path`](super::membership::with_cascade_path)).
+    pub(crate) fn with_cascade_path(
+        &self,
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        error: Error,
+    ) -> Error {
+        super::membership::with_cascade_path(ctx, tx, self.root_table, &self.root_set, error)
+    }
+
     /// Walks until done, or until `rows_read` rows were read in this
     /// transaction (`usage` counts them).
     pub(crate) fn run(
@@ -329,6 +340,7 @@ impl Walk {
                             key: parent_key,
                             foreign_key: fk.name.clone(),
                             child_key,
+                            via: CascadePath::default(),
                         },
                     )?;
                 }
@@ -384,6 +396,7 @@ impl Walk {
                                     foreign_key: fk.name.clone(),
                                     action: Action::NoAction,
                                     child_key,
+                                    via: CascadePath::default(),
                                 },
                             )?;
                         }
@@ -464,6 +477,7 @@ fn missing_default(
                 child_key: ctx.pk_of(table, row),
                 default_key: values,
                 deleted,
+                via: CascadePath::default(),
             },
         )));
     }

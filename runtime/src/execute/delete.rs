@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::budget::{Budget, Usage};
 use super::changes::{Cause, Changes, Patch, action_values, row_bytes};
 use super::membership::Upward;
-use crate::error::{Error, Operation};
+use crate::error::{CascadePath, Error, Operation};
 use crate::graph::{Access, FkId, TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::{Action, Name};
@@ -733,6 +733,7 @@ impl DeleteStack {
                         key: parent_key,
                         foreign_key: fk.name.clone(),
                         child_key,
+                        via: CascadePath::default(),
                     });
                 }
                 let member = if self.batched {
@@ -767,6 +768,7 @@ impl DeleteStack {
                                 foreign_key: fk.name.clone(),
                                 action: Action::NoAction,
                                 child_key,
+                                via: CascadePath::default(),
                             });
                         }
                     }

@@ -13,9 +13,9 @@
 //! deleted after every row referencing it, so a row that still exists has
 //! every CASCADE ancestor still present, or on the stack.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::error::Error;
+use crate::error::{Error, RowRef};
 use crate::graph::{TableId, has_null};
 use crate::lookup::Ctx;
 use crate::metadata::Action;
@@ -44,16 +44,58 @@ impl Upward<'_> {
         table: TableId,
         row: &[Value],
     ) -> Result<bool, Error> {
+        Ok(self
+            .search(ctx, tx, known, table, row, |_, _| {})?
+            .is_some())
+    }
+
+    /// The path along which the delete reaches `row` of `table`: a root,
+    /// then each row its delete cascades to, down to `row` itself; `None`
+    /// when the delete does not remove `row`. Read on the state before the
+    /// delete (every ancestor still present).
+    pub(crate) fn path(
+        &self,
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        table: TableId,
+        row: &[Value],
+    ) -> Result<Option<Vec<(TableId, Key)>>, Error> {
+        let mut child_of: HashMap<(TableId, Key), (TableId, Key)> = HashMap::new();
+        let found = self.search(ctx, tx, &|_, _| false, table, row, |parent, child| {
+            child_of.insert(parent.clone(), child.clone());
+        })?;
+        Ok(found.map(|mut at| {
+            let mut path = vec![at.clone()];
+            while let Some(child) = child_of.remove(&at) {
+                path.push(child.clone());
+                at = child;
+            }
+            path
+        }))
+    }
+
+    /// The upward search from `row` of `table`: the first row found that is
+    /// a root or that `known` holds. `discovered(parent, child)` is called
+    /// once per row reached, with the row it was reached from.
+    fn search(
+        &self,
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        known: &dyn Fn(TableId, &[Value]) -> bool,
+        table: TableId,
+        row: &[Value],
+        mut discovered: impl FnMut(&(TableId, Key), &(TableId, Key)),
+    ) -> Result<Option<(TableId, Key)>, Error> {
         if !self.reachable[table] {
-            return Ok(false);
+            return Ok(None);
         }
         let mut visited: HashSet<(TableId, Key)> = HashSet::new();
         let mut stack: Vec<(TableId, Row)> = vec![(table, row.to_vec())];
         visited.insert((table, ctx.pk_of(table, row)));
         while let Some((table, row)) = stack.pop() {
-            let key = ctx.pk_of(table, &row);
-            if known(table, &key) || (table == self.root_table && self.roots.contains(&key)) {
-                return Ok(true);
+            let node = (table, ctx.pk_of(table, &row));
+            if known(table, &node.1) || (table == self.root_table && self.roots.contains(&node.1)) {
+                return Ok(Some(node));
             }
             for &f in &ctx.graph.tables[table].outgoing {
                 let fk = ctx.fk(f);
@@ -67,12 +109,15 @@ impl Upward<'_> {
                 let Some(parent) = ctx.parent(tx, fk, &values)? else {
                     continue;
                 };
-                if visited.insert((fk.parent, ctx.pk_of(fk.parent, &parent))) {
+                let parent_node = (fk.parent, ctx.pk_of(fk.parent, &parent));
+                if !visited.contains(&parent_node) {
+                    discovered(&parent_node, &node);
+                    visited.insert(parent_node);
                     stack.push((fk.parent, parent));
                 }
             }
         }
-        Ok(false)
+        Ok(None)
     }
 }
 
@@ -136,4 +181,55 @@ impl Upward<'_> {
             None => false,
         })
     }
+}
+
+/// Names, in a refusal of the delete of `roots` of `root_table`, the rows
+/// through which the delete reached the refused row: fills the error's
+/// `via` with the cascade path, read in `tx` on the state before the delete.
+/// Other errors, refusals of a root itself, and rows that can no longer be
+/// read are returned as they are.
+pub(crate) fn with_cascade_path(
+    ctx: Ctx<'_>,
+    tx: &mut dyn Transaction,
+    root_table: TableId,
+    roots: &HashSet<Key>,
+    mut error: Error,
+) -> Error {
+    let (Error::Restricted {
+        table, key, via, ..
+    }
+    | Error::StillReferenced {
+        table, key, via, ..
+    }
+    | Error::MissingDefault {
+        table, key, via, ..
+    }) = &mut error
+    else {
+        return error;
+    };
+    let Some(id) = ctx.graph.table_id(table) else {
+        return error;
+    };
+    let reachable = ctx.graph.cascade_reachable(root_table);
+    let upward = Upward {
+        root_table,
+        roots,
+        reachable: &reachable,
+    };
+    let path = match tx.get(table, key) {
+        Ok(Some(row)) => upward.path(ctx, tx, id, &row).ok().flatten(),
+        _ => None,
+    };
+    if let Some(mut path) = path {
+        path.pop();
+        *via = path
+            .into_iter()
+            .map(|(table, key)| RowRef {
+                table: ctx.meta(table).name.clone(),
+                key,
+            })
+            .collect::<Vec<_>>()
+            .into();
+    }
+    error
 }

@@ -288,7 +288,13 @@ pub(crate) fn delete_sync(
     for key in keys {
         ctx.check_key(table, key)?;
     }
-    let plan = plan_delete(ctx, tx, table, keys, options.max_rows)?;
+    let plan = match plan_delete(ctx, tx, table, keys, options.max_rows) {
+        Ok(plan) => plan,
+        Err(error) => {
+            let roots = keys.iter().cloned().collect();
+            return Err(membership::with_cascade_path(ctx, tx, table, &roots, error));
+        }
+    };
     let name = ctx.meta(table).name.clone();
     let root = (
         Operation::Delete,

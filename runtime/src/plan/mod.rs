@@ -29,7 +29,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::error::{Error, Operation};
+use crate::error::{CascadePath, Error, Operation};
 use crate::execute::Membership;
 use crate::execute::changes::defaults;
 use crate::graph::{FkId, TableId, has_null};
@@ -140,6 +140,7 @@ pub(crate) fn plan_delete(
                         key,
                         foreign_key: fk.name.clone(),
                         child_key,
+                        via: CascadePath::default(),
                     });
                 }
                 continue;
@@ -206,6 +207,7 @@ pub(crate) fn plan_delete(
                 foreign_key: fk.name.clone(),
                 action: Action::NoAction,
                 child_key,
+                via: CascadePath::default(),
             });
         }
     }
@@ -270,6 +272,7 @@ fn missing_default(
         child_key,
         default_key,
         deleted,
+        via: CascadePath::default(),
     }
 }
 
