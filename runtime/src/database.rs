@@ -307,8 +307,9 @@ impl Database {
     /// ACTION), [`Error::MissingDefault`] (SET DEFAULT), [`Error::Duplicate`]
     /// (a SET DEFAULT or induced CASCADE colliding on a unique key),
     /// [`Error::TooManyRows`] (past `max_rows`, before anything is written),
-    /// [`Error::TooManyJobs`], [`Error::NoSoftDelete`], [`Error::KeyShape`],
-    /// store errors. Nothing is changed when the delete is refused before
+    /// [`Error::TooManyJobs`], [`Error::NoSoftDelete`], [`Error::KeyShape`]
+    /// or [`Error::TypeMismatch`] (a key of the wrong arity or type), store
+    /// errors. Nothing is changed when the delete is refused before
     /// its first batch. In batched mode a refusal met by a later batch (a
     /// row inserted since the check pass) stops the job as failed: the
     /// batches before it stay committed, without any orphan.
@@ -427,7 +428,8 @@ impl Database {
     /// deleted. The outcome counts the restored rows as updated.
     ///
     /// # Errors
-    /// [`Error::NoSoftDelete`], [`Error::KeyShape`], store errors.
+    /// [`Error::NoSoftDelete`], [`Error::KeyShape`] or [`Error::TypeMismatch`]
+    /// (a key of the wrong arity or type), store errors.
     pub fn restore_rows(&self, table: &str, keys: &[Key]) -> Result<Outcome, Error> {
         self.write_one(|tx| tx.restore_rows(table, keys))
     }
@@ -536,7 +538,8 @@ impl Database {
     /// the report says it is truncated).
     ///
     /// # Errors
-    /// [`Error::UnknownTable`], [`Error::KeyShape`], store errors.
+    /// [`Error::UnknownTable`], [`Error::KeyShape`] or [`Error::TypeMismatch`]
+    /// (a key of the wrong arity or type), store errors.
     pub fn explain_delete_rows(
         &self,
         table: &str,
@@ -868,7 +871,8 @@ impl<'a> Tx<'a> {
     /// ACTION), [`Error::MissingDefault`] (SET DEFAULT), [`Error::Duplicate`]
     /// (a SET DEFAULT or induced CASCADE colliding on a unique key),
     /// [`Error::TooManyRows`] (past `max_rows`, before anything is written),
-    /// [`Error::KeyShape`], store errors. Nothing is changed on error.
+    /// [`Error::KeyShape`] or [`Error::TypeMismatch`] (a key of the wrong
+    /// arity or type), store errors. Nothing is changed on error.
     pub fn delete_rows(
         &mut self,
         table: &str,
