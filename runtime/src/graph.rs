@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::error::ForeignKeyName;
+use crate::error::{Error, ForeignKeyName};
 use crate::index_range::IndexRange;
 use crate::metadata::{Action, IndexRef, Name, TableMeta};
 use crate::value::{Key, Value};
@@ -335,6 +335,13 @@ impl Graph {
     /// The position of the table named `name`.
     pub(crate) fn table_id(&self, name: &str) -> Option<TableId> {
         self.by_name.get(name).copied()
+    }
+
+    /// The position of the table named `name`, or [`Error::UnknownTable`].
+    pub(crate) fn resolve_table(&self, name: &str) -> Result<TableId, Error> {
+        self.table_id(name).ok_or_else(|| Error::UnknownTable {
+            table: name.to_owned(),
+        })
     }
 
     /// The tables whose rows deleting rows of `table` can delete: `table`

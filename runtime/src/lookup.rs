@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
 use crate::index_range::IndexRange;
-use crate::metadata::{IndexRef, TableMeta};
+use crate::metadata::{ColumnMeta, IndexRef, TableMeta};
 use crate::schema::Schema;
 use crate::store::{ChildScan, ScanPosition, Transaction};
 use crate::validate::class_fits;
@@ -169,29 +169,10 @@ impl<'a> Ctx<'a> {
             });
         }
         for (value, column) in row.iter_mut().zip(meta.columns.iter()) {
-            match value.value_type() {
-                None if !column.nullable => {
-                    return Err(Error::NotNull {
-                        table: meta.name.clone(),
-                        column: column.name.clone(),
-                    });
-                }
-                None => {}
-                Some(class) if !class_fits(column.value_type, class) => {
-                    return Err(Error::TypeMismatch {
-                        table: meta.name.clone(),
-                        column: column.name.clone(),
-                        expected: column.value_type,
-                        value: value.clone(),
-                    });
-                }
-                Some(_) => {
-                    // An integer in a REAL column (class_fits allowed it).
-                    if let (Value::Integer(integer), ValueType::Real) = (&*value, column.value_type)
-                    {
-                        *value = Value::Real(*integer as f64);
-                    }
-                }
+            check_value(meta, column, value)?;
+            // An integer in a REAL column (check_value allowed it).
+            if let (Value::Integer(integer), ValueType::Real) = (&*value, column.value_type) {
+                *value = Value::Real(*integer as f64);
             }
         }
         Ok(row)
@@ -211,25 +192,26 @@ impl<'a> Ctx<'a> {
             });
         }
         for (value, &column) in key.iter().zip(pk) {
-            let column = &meta.columns[column];
-            match value.value_type() {
-                None => {
-                    return Err(Error::NotNull {
-                        table: meta.name.clone(),
-                        column: column.name.clone(),
-                    });
-                }
-                Some(class) if !class_fits(column.value_type, class) => {
-                    return Err(Error::TypeMismatch {
-                        table: meta.name.clone(),
-                        column: column.name.clone(),
-                        expected: column.value_type,
-                        value: value.clone(),
-                    });
-                }
-                Some(_) => {}
-            }
+            check_value(meta, &meta.columns[column], value)?;
         }
         Ok(())
+    }
+}
+
+/// Checks one value for `column` of `table`: of the column's storage class
+/// (an integer fits a REAL column), NULL only if the column is nullable.
+fn check_value(table: &TableMeta, column: &ColumnMeta, value: &Value) -> Result<(), Error> {
+    match value.value_type() {
+        None if !column.nullable => Err(Error::NotNull {
+            table: table.name.clone(),
+            column: column.name.clone(),
+        }),
+        Some(class) if !class_fits(column.value_type, class) => Err(Error::TypeMismatch {
+            table: table.name.clone(),
+            column: column.name.clone(),
+            expected: column.value_type,
+            value: value.clone(),
+        }),
+        _ => Ok(()),
     }
 }

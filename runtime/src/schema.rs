@@ -198,9 +198,7 @@ impl Schema {
     /// The position of table `name`, or [`Error::UnknownTable`].
     pub(crate) fn resolve(&self, name: &str) -> Result<(&Graph, TableId), Error> {
         let graph = self.graph()?;
-        let id = graph.table_id(name).ok_or_else(|| Error::UnknownTable {
-            table: name.to_owned(),
-        })?;
+        let id = graph.resolve_table(name)?;
         Ok((graph, id))
     }
 }

@@ -434,24 +434,34 @@ fn stop_job(engine: Engine<'_>, id: JobId, status: JobStatus) -> Result<(), Erro
 }
 
 /// The reason given when a scheduled root no longer carries its time.
-fn restored(state: &JobState, key: &Key) -> String {
-    format!(
+/// Stops job `id` as cancelled because its root `key` was restored (or
+/// scheduled again) since the job started.
+fn cancel_restored(
+    engine: Engine<'_>,
+    id: JobId,
+    state: &JobState,
+    key: &Key,
+) -> Result<JobEnd, Error> {
+    let reason = format!(
         "{} {} was restored or scheduled again",
         state.stack.root_table(),
         crate::value::display_key(key)
-    )
+    );
+    stop_job(
+        engine,
+        id,
+        JobStatus::Cancelled {
+            reason: reason.clone(),
+        },
+    )?;
+    Ok(JobEnd::Cancelled(reason))
 }
 
 /// Runs the check pass of a job that has not run it (a scheduled delete,
 /// when due; a retried job), and marks it checked.
 fn check_job(engine: Engine<'_>, state: &JobState) -> Result<Option<JobEnd>, Error> {
     let ctx = engine.ctx;
-    let table = ctx
-        .graph
-        .table_id(state.stack.root_table())
-        .ok_or_else(|| Error::UnknownTable {
-            table: state.stack.root_table().to_string(),
-        })?;
+    let table = ctx.graph.resolve_table(state.stack.root_table())?;
     let roots = {
         let mut tx = engine.store.begin(Access::Read)?;
         let roots = jobs::read_roots(&mut *tx, state)?;
@@ -462,15 +472,7 @@ fn check_job(engine: Engine<'_>, state: &JobState) -> Result<Option<JobEnd>, Err
                 };
                 if row.get(soft.column) != Some(&crate::Value::Integer(soft.at)) {
                     drop(tx);
-                    let reason = restored(state, key);
-                    stop_job(
-                        engine,
-                        state.id,
-                        JobStatus::Cancelled {
-                            reason: reason.clone(),
-                        },
-                    )?;
-                    return Ok(Some(JobEnd::Cancelled(reason)));
+                    return cancel_restored(engine, state.id, state, key).map(Some);
                 }
             }
         }
@@ -566,15 +568,7 @@ pub(crate) fn run_job(
         }
         if let Some(key) = state.stack.check_roots(&mut *tx)? {
             drop(tx);
-            let reason = restored(&state, &key);
-            stop_job(
-                engine,
-                id,
-                JobStatus::Cancelled {
-                    reason: reason.clone(),
-                },
-            )?;
-            return Ok(JobEnd::Cancelled(reason));
+            return cancel_restored(engine, id, &state, &key);
         }
         let batch_no = state.batches + 1;
         let _batch = tracing::debug_span!("batch", job = %id, batch = batch_no).entered();
@@ -609,15 +603,7 @@ pub(crate) fn run_job(
         match batch.progress {
             Progress::Cancelled { key } => {
                 drop(tx);
-                let reason = restored(&state, &key);
-                stop_job(
-                    engine,
-                    id,
-                    JobStatus::Cancelled {
-                        reason: reason.clone(),
-                    },
-                )?;
-                return Ok(JobEnd::Cancelled(reason));
+                return cancel_restored(engine, id, &state, &key);
             }
             Progress::Done => {
                 state.add_counts(&names, &batch.deleted, &batch.updated);
@@ -649,12 +635,7 @@ fn run_pinned(
     tx: &mut dyn Transaction,
     state: &mut JobState,
 ) -> Result<Batch, Error> {
-    let table = ctx
-        .graph
-        .table_id(state.stack.root_table())
-        .ok_or_else(|| Error::UnknownTable {
-            table: state.stack.root_table().to_string(),
-        })?;
+    let table = ctx.graph.resolve_table(state.stack.root_table())?;
     let roots = jobs::read_roots(tx, state)?;
     let options = DeleteOptions {
         max_rows: state.max_rows,

@@ -271,9 +271,7 @@ impl DeleteStack {
     }
 
     fn resolve(ctx: Ctx<'_>, name: &str) -> Result<TableId, Error> {
-        ctx.graph.table_id(name).ok_or_else(|| Error::UnknownTable {
-            table: name.to_owned(),
-        })
+        ctx.graph.resolve_table(name)
     }
 
     /// Whether a commit may happen now (no data cycle half deleted).

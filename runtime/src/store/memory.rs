@@ -170,18 +170,11 @@ struct MemoryTransaction<'s> {
 
 impl MemoryTransaction<'_> {
     fn table_id(&self, name: &str) -> Result<TableId, Error> {
-        self.graph
-            .table_id(name)
-            .ok_or_else(|| Error::UnknownTable {
-                table: name.to_owned(),
-            })
+        self.graph.resolve_table(name)
     }
 
     fn writable(&self) -> Result<(), Error> {
-        match self.access {
-            Access::Write => Ok(()),
-            _ => Err(Error::ReadOnly),
-        }
+        self.access.check_writable()
     }
 
     fn check_shape(table: &TableData, row: &[Value]) -> Result<(), Error> {

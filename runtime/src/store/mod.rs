@@ -44,6 +44,16 @@ pub enum Access {
     Write,
 }
 
+impl Access {
+    /// `Ok` for [`Access::Write`], else [`Error::ReadOnly`].
+    pub(crate) fn check_writable(self) -> Result<(), Error> {
+        match self {
+            Access::Write => Ok(()),
+            Access::Read => Err(Error::ReadOnly),
+        }
+    }
+}
+
 /// What a backend offers, for callers that adapt to it (batch sizes, whether
 /// a native foreign-key check backs cascadia's).
 #[derive(Debug, Clone, PartialEq, Eq)]

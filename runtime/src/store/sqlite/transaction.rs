@@ -66,18 +66,11 @@ fn bound_code(bound: &std::ops::Bound<Value>) -> u8 {
 
 impl<'s> SqliteTransaction<'s> {
     fn table_id(&self, name: &str) -> Result<TableId, Error> {
-        self.graph
-            .table_id(name)
-            .ok_or_else(|| Error::UnknownTable {
-                table: name.to_owned(),
-            })
+        self.graph.resolve_table(name)
     }
 
     fn writable(&self) -> Result<(), Error> {
-        match self.access {
-            Access::Write => Ok(()),
-            _ => Err(Error::ReadOnly),
-        }
+        self.access.check_writable()
     }
 
     fn meta(&self, table: TableId) -> &'s TableMeta {
