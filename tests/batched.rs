@@ -914,6 +914,83 @@ fn a_background_worker_on_a_second_connection_drains_queued_jobs() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Two workers, each on its own connection to the database file, drain
+/// the same jobs at once: every batch reads the job's state in its own
+/// write transaction, so they take turns, each job finishes once, and the
+/// result is that of one worker alone.
+#[test]
+fn two_workers_on_the_same_jobs_take_turns() {
+    let dir = std::env::temp_dir().join(format!("cascadia-two-workers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("workers.db");
+    let store = SqliteStore::open(&path, schema(), SqliteOptions::default()).unwrap();
+    let fixture = Fixture {
+        db: Database::new(store.clone()),
+        shared: Arc::new(store.clone()),
+        sqlite: Some(store.clone()),
+    };
+    fill(&fixture, 4, 30, 3);
+    let options = DeleteOptions::default()
+        .batch_rows(8)
+        .budget(Budget::DEFAULT.rows_written(9));
+    for team in [1, 2, 3] {
+        fixture
+            .db
+            .enqueue_delete_rows("teams", &[vec![int(team)]], &options)
+            .unwrap();
+    }
+    // Batches of the finished jobs, and the largest batch seen.
+    let batches = Arc::new(AtomicU64::new(0));
+    let largest = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (batches, largest) = (batches.clone(), largest.clone());
+            Worker::new(Database::new(store.reopen().unwrap()))
+                .poll_interval(Duration::from_millis(5))
+                .observer(move |p: &Progress| match p.event {
+                    ProgressEvent::Batch => {
+                        largest.fetch_max(p.batch_rows_written, Ordering::SeqCst);
+                    }
+                    ProgressEvent::Finished => {
+                        batches.fetch_add(p.batches, Ordering::SeqCst);
+                    }
+                    _ => {}
+                })
+                .spawn()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while !fixture.db.jobs().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the workers drain the jobs"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let reports: Vec<_> = workers.into_iter().map(|w| w.stop()).collect();
+    let finished: Vec<_> = reports.iter().flat_map(|r| r.finished.iter()).collect();
+    assert_eq!(finished.len(), 3, "each job finishes once: {reports:?}");
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.errors.is_empty() && r.failed.is_empty()),
+        "{reports:?}"
+    );
+    let posts: u64 = finished.iter().map(|(_, o)| o.rows_deleted("posts")).sum();
+    assert_eq!(posts, 3 * 30 * 3, "every post counted once");
+    // 121 rows deleted and one mentor set to NULL per team, 9 rows a batch.
+    let batches = batches.load(Ordering::SeqCst);
+    assert!(batches >= 3 * 122 / 9, "{batches} batches");
+    assert!(largest.load(Ordering::SeqCst) <= 9);
+    assert_eq!(fixture.count("teams"), 1);
+    assert_eq!(fixture.count("members"), 30);
+    assert_eq!(fixture.count("posts"), 90);
+    assert_eq!(fixture.orphans(), 0);
+    drop(fixture);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 mod derived {
     use super::*;
     use cascadia::{Id, Table, schema};
