@@ -232,6 +232,48 @@ fn through_cascadia(case: &Case, db: &Database) -> (Outcome, Option<Error>) {
     classify(result, db)
 }
 
+/// A key update that succeeds writing `n` rows succeeds with `max_rows(n)`
+/// and, counted before anything is written, fails with `max_rows(n - 1)`.
+fn max_rows_is_exact_for_updates(case: &Case) -> Result<(), TestCaseError> {
+    let Op::Update { table, key, row } = &case.op else {
+        return Ok(());
+    };
+    let name = case
+        .schema
+        .tables()
+        .nth(*table)
+        .expect("table")
+        .name
+        .to_string();
+    let update = |limit: Option<u64>| {
+        let store = MemoryStore::new(case.schema.clone()).expect("memory store");
+        load_store(&store, &case.rows);
+        let mut options = UpdateOptions::default();
+        options.max_rows = limit;
+        Database::new(store).write(|tx| tx.update_row(&name, key, row.clone(), &options))
+    };
+    let written = update(None)
+        .expect("the update succeeded once")
+        .rows_written();
+    prop_assert!(
+        update(Some(written)).is_ok(),
+        "max_rows({}) refused\n{:?}",
+        written,
+        case
+    );
+    if written > 0 {
+        let refused = update(Some(written - 1));
+        prop_assert!(
+            matches!(refused, Err(Error::TooManyRows { .. })),
+            "max_rows({}) gave {:?}\n{:?}",
+            written - 1,
+            refused,
+            case
+        );
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 struct Counts {
     run: AtomicU64,
@@ -276,6 +318,9 @@ fn run_case(case: &Case, counts: &Counts) -> Result<(), TestCaseError> {
         })
         .expect("foreign_key_check");
     prop_assert_eq!(orphans, 0, "orphans after the operation\n{:?}", case);
+    if matches!(case.op, Op::Update { .. }) && !on_memory.failed() {
+        max_rows_is_exact_for_updates(case)?;
+    }
 
     let first = oracle(case, &case.schema);
     let second = oracle(case, &reversed(&case.schema));

@@ -527,6 +527,63 @@ macro_rules! store_suite {
             }
 
             #[test]
+            fn a_key_update_is_counted_before_anything_is_written() {
+                // invoices(team_id) → teams ON UPDATE RESTRICT comes first:
+                // run before counting, the update would stop at the invoice.
+                let schema = Schema::new(vec![
+                    TableMeta::new("teams")
+                        .with_column(ColumnMeta::new("id", ValueType::Integer))
+                        .with_primary_key(["id"]),
+                    TableMeta::new("invoices")
+                        .with_column(ColumnMeta::new("id", ValueType::Integer))
+                        .with_column(ColumnMeta::new("team_id", ValueType::Integer))
+                        .with_primary_key(["id"])
+                        .with_index(IndexMeta::new("by_team", ["team_id"]))
+                        .with_foreign_key(
+                            ForeignKeyMeta::new(["team_id"], "teams", ["id"])
+                                .on_update(Action::Restrict)
+                                .with_index(IndexRef::Index("by_team".into())),
+                        ),
+                    TableMeta::new("members")
+                        .with_column(ColumnMeta::new("id", ValueType::Integer))
+                        .with_column(ColumnMeta::new("team_id", ValueType::Integer))
+                        .with_primary_key(["id"])
+                        .with_index(IndexMeta::new("by_team", ["team_id"]))
+                        .with_foreign_key(
+                            ForeignKeyMeta::new(["team_id"], "teams", ["id"])
+                                .on_update(Action::Cascade)
+                                .with_index(IndexRef::Index("by_team".into())),
+                        ),
+                ])
+                .unwrap();
+                let db = database(schema);
+                db.insert_row("teams", vec![int(1)]).unwrap();
+                db.insert_row("teams", vec![int(2)]).unwrap();
+                for member in 1..=6 {
+                    db.insert_row("members", vec![int(member), int(1)]).unwrap();
+                    db.insert_row("members", vec![int(10 + member), int(2)]).unwrap();
+                }
+                db.insert_row("invoices", vec![int(1), int(1)]).unwrap();
+                let update = |team: i64, limit: u64| {
+                    db.write(|tx| {
+                        tx.update_row("teams", &[int(team)], vec![int(team + 100)], &UpdateOptions::default().max_rows(limit))
+                    })
+                };
+                // 1 team + 6 members > 3: refused by the count, before the
+                // execution could meet the invoice.
+                let error = update(1, 3).unwrap_err();
+                assert_eq!(error.to_string(), "cannot update teams 1: it would write more than 3 rows (max_rows)");
+                // Within the limit, the execution runs and meets the invoice.
+                let error = update(1, 100).unwrap_err();
+                assert!(matches!(error, Error::Restricted { .. }), "{error}");
+                // Team 2 has no invoice: 7 rows fit 7, not 6.
+                assert!(matches!(update(2, 6).unwrap_err(), Error::TooManyRows { limit: 6, .. }));
+                let outcome = update(2, 7).unwrap();
+                assert_eq!((outcome.rows_updated("teams"), outcome.rows_updated("members")), (1, 6));
+                assert!(db.get_row("teams", &[int(1)]).unwrap().is_some(), "team 1 unchanged");
+            }
+
+            #[test]
             fn restrict_refuses_with_a_message_naming_everything() {
                 let schema = Schema::new(vec![
                     TableMeta::new("teams")

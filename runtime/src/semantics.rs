@@ -115,7 +115,9 @@
 //!   [`DeleteOptions::max_rows`](crate::DeleteOptions::max_rows) before
 //!   anything is written, and decides RESTRICT, NO ACTION and SET DEFAULT —
 //!   then executed bottom-up by the same executor with no budget. Key
-//!   updates run in the same way, depth first. An end check then refuses
+//!   updates run in the same way, depth first; with
+//!   [`UpdateOptions::max_rows`](crate::UpdateOptions::max_rows) they are
+//!   counted first too, read-only. An end check then refuses
 //!   the operation if any row still references a key that no longer exists.
 //! - **`soft`**: sets the root's `#[soft_delete]` column (milliseconds
 //!   since the Unix epoch); nothing else changes and no action runs.

@@ -19,7 +19,8 @@
 //!   the same executor runs one budget per transaction, its stack persisted
 //!   with each batch ([`batched`], [`crate::jobs`]).
 //! - SET NULL / SET DEFAULT updates and key updates go through [`changes`],
-//!   which also runs the end check of each transaction.
+//!   which also runs the end check of each transaction; with `max_rows`, a
+//!   key update is counted first ([`plan`](crate::plan)).
 
 pub(crate) mod batched;
 mod budget;
@@ -41,7 +42,7 @@ use crate::graph::TableId;
 use crate::jobs::JobId;
 use crate::lookup::Ctx;
 use crate::metadata::Name;
-use crate::plan::plan_delete;
+use crate::plan::{count_update, plan_delete};
 use crate::progress::Observer;
 use crate::store::Transaction;
 use crate::value::{Key, Row, Value};
@@ -213,8 +214,12 @@ impl DeleteOptions {
 #[non_exhaustive]
 pub struct UpdateOptions {
     /// Most rows the update may write (the updated rows and the rows its ON
-    /// UPDATE actions write). Past it the update fails with
-    /// [`Error::TooManyRows`] and is rolled back. Default: unlimited.
+    /// UPDATE actions write). Counted before anything is written (a
+    /// read-only walk of the actions): past it the update fails with
+    /// [`Error::TooManyRows`] and changes nothing. Default: unlimited.
+    ///
+    /// It also bounds memory: to count each row once, the count keeps the
+    /// keys of the rows counted.
     pub max_rows: Option<u64>,
 }
 
@@ -350,6 +355,9 @@ pub(crate) fn update_sync(
             .map(|(k, _)| k.clone())
             .unwrap_or_default(),
     );
+    if let Some(limit) = options.max_rows {
+        count_update(ctx, tx, table, &normalized, limit)?;
+    }
     let mut changes = Changes::new(ctx, &Nothing, options.max_rows, root);
     for (key, row) in normalized {
         if tx.get(&name, &key)?.is_none() {

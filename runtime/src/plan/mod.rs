@@ -27,6 +27,8 @@
 //! refuse. The closure is held in memory, bounded by `max_rows`; the
 //! batched engine replaces it with a bounded membership search.
 
+mod update;
+
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{CascadePath, Error, Operation};
@@ -37,6 +39,8 @@ use crate::lookup::Ctx;
 use crate::metadata::Action;
 use crate::store::Transaction;
 use crate::value::{Key, Row, Value};
+
+pub(crate) use update::count_update;
 
 /// Page size of the plan's child scans.
 const PAGE: usize = 512;
