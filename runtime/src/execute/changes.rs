@@ -126,6 +126,29 @@ pub(crate) fn action_values(ctx: Ctx<'_>, fk: &FkEdge) -> Vec<(usize, Value)> {
     }
 }
 
+/// The columns an ON UPDATE action of `fk` writes in a referencing row
+/// when the referenced values become `new_values`: CASCADE copies them, SET
+/// NULL writes NULL, SET DEFAULT the defaults (evaluated now); `None` for
+/// RESTRICT and NO ACTION, which write nothing.
+pub(crate) fn update_action_values(
+    ctx: Ctx<'_>,
+    fk: &FkEdge,
+    new_values: &[Value],
+) -> Option<Vec<(usize, Value)>> {
+    match fk.on_update {
+        Action::Restrict | Action::NoAction => None,
+        Action::Cascade => Some(
+            fk.child_columns
+                .iter()
+                .copied()
+                .zip(new_values.iter().cloned())
+                .collect(),
+        ),
+        Action::SetNull => Some(fk.child_columns.iter().map(|&c| (c, Value::Null)).collect()),
+        Action::SetDefault => Some(defaults(ctx, fk.child, &fk.child_columns)),
+    }
+}
+
 impl<'a> Changes<'a> {
     pub(crate) fn new(
         ctx: Ctx<'a>,
@@ -384,17 +407,9 @@ impl<'a> Changes<'a> {
                         if self.is_deleted(fk.child, &child_key) {
                             continue;
                         }
-                        let set = match action {
-                            Action::Cascade => fk
-                                .child_columns
-                                .iter()
-                                .copied()
-                                .zip(new_values.iter().cloned())
-                                .collect(),
-                            Action::SetNull => {
-                                fk.child_columns.iter().map(|&c| (c, Value::Null)).collect()
-                            }
-                            _ => defaults(ctx, fk.child, &fk.child_columns),
+                        // This arm is CASCADE, SET NULL or SET DEFAULT: always Some.
+                        let Some(set) = update_action_values(ctx, fk, &new_values) else {
+                            continue;
                         };
                         stack.push(Patch {
                             table: fk.child,

@@ -22,12 +22,11 @@ use std::collections::HashSet;
 
 use super::PAGE;
 use crate::error::{Error, Operation};
-use crate::execute::changes::defaults;
+use crate::execute::changes::update_action_values;
 use crate::graph::{FkId, TableId, has_null};
 use crate::lookup::Ctx;
-use crate::metadata::Action;
 use crate::store::Transaction;
-use crate::value::{Key, Row, Value};
+use crate::value::{Key, Row};
 
 /// Counts the rows that replacing `rows` (current primary key, new row) of
 /// `table` would write, with every ON UPDATE action, and fails with
@@ -42,12 +41,10 @@ pub(crate) fn count_update(
     let mut count = Count {
         counted: HashSet::new(),
         limit,
-        too_many: || Error::TooManyRows {
-            operation: Operation::Update,
-            table: ctx.meta(table).name.clone(),
-            key: rows.first().map(|(key, _)| key.clone()).unwrap_or_default(),
-            limit,
-        },
+        root: (
+            table,
+            rows.first().map(|(key, _)| key.clone()).unwrap_or_default(),
+        ),
     };
     // Each (row, foreign key) is followed once, which ends data cycles.
     let mut followed: HashSet<(FkId, Key)> = HashSet::new();
@@ -66,11 +63,8 @@ pub(crate) fn count_update(
             if has_null(&old_values) || old_values == new_values {
                 continue;
             }
-            let set: Vec<(usize, Value)> = match fk.on_update {
-                Action::Restrict | Action::NoAction => continue,
-                Action::Cascade => fk.child_columns.iter().copied().zip(new_values).collect(),
-                Action::SetNull => fk.child_columns.iter().map(|&c| (c, Value::Null)).collect(),
-                Action::SetDefault => defaults(ctx, fk.child, &fk.child_columns),
+            let Some(set) = update_action_values(ctx, fk, &new_values) else {
+                continue;
             };
             if !followed.insert((f, key.clone())) {
                 continue;
@@ -98,14 +92,15 @@ pub(crate) fn count_update(
     Ok(())
 }
 
-/// The rows counted so far.
-struct Count<F> {
+/// The rows counted so far, against the limit of the update of `root`
+/// (its table and first key, as [`Error::TooManyRows`] names them).
+struct Count {
     counted: HashSet<(TableId, Key)>,
     limit: u64,
-    too_many: F,
+    root: (TableId, Key),
 }
 
-impl<F: Fn() -> Error> Count<F> {
+impl Count {
     /// Counts `old` of `table` becoming `new` (normalised as the execution
     /// writes it) if that changes it, and queues it to follow its actions.
     fn add(
@@ -126,7 +121,12 @@ impl<F: Fn() -> Error> Count<F> {
         if self.counted.insert((table, ctx.pk_of(table, &old)))
             && self.counted.len() as u64 > self.limit
         {
-            return Err((self.too_many)());
+            return Err(Error::TooManyRows {
+                operation: Operation::Update,
+                table: ctx.meta(self.root.0).name.clone(),
+                key: self.root.1.clone(),
+                limit: self.limit,
+            });
         }
         stack.push((table, old, new));
         Ok(())
