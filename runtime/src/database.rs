@@ -15,22 +15,26 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Operation};
-use crate::execute::batched::{Engine, check_pass, delete_batched};
-use crate::execute::soft;
-use crate::execute::{DeleteMode, DeleteOptions, Outcome, UpdateOptions, delete_sync, update_sync};
-use crate::explain::{Explain, ExplainOptions};
-use crate::graph::{TableId, has_null};
-use crate::guard::Guard;
-use crate::index_range::IndexRange;
-use crate::integrity::{IntegrityOptions, IntegrityReport};
-use crate::jobs::{self, JobId, JobInfo, JobStatus, NewJob};
-use crate::lookup::Ctx;
-use crate::schema::Schema;
-use crate::serde_value::{from_row, to_key, to_row};
-use crate::store::{Access, ScanPosition, Store, Transaction};
-use crate::table::Table;
-use crate::value::{Key, Row, Value};
+use crate::engine::context::Ctx;
+use crate::engine::execute::batched::{Engine, check_pass, delete_batched};
+use crate::engine::execute::soft;
+use crate::engine::execute::{delete_sync, update_sync};
+use crate::engine::explain::{Explain, ExplainOptions};
+use crate::engine::guard::Guard;
+use crate::engine::integrity::{IntegrityOptions, IntegrityReport};
+use crate::engine::jobs::{self, JobId, JobInfo, JobStatus, NewJob};
+use crate::engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
+use crate::engine::outcome::Outcome;
+use crate::engine::worker::Worker;
+use crate::model::error::{Error, Operation};
+use crate::model::graph::{TableId, has_null};
+use crate::model::index_range::IndexRange;
+use crate::model::position::ScanPosition;
+use crate::model::schema::Schema;
+use crate::model::serde_value::{from_row, to_key, to_row};
+use crate::model::table::Table;
+use crate::model::value::{Key, Row, Value};
+use crate::store::{Access, Store, Transaction};
 
 /// A database: a [`Store`] and its schema, with typed CRUD and referential
 /// actions.
@@ -103,7 +107,7 @@ impl Database {
     pub(crate) fn engine<'a>(
         &'a self,
         ctx: Ctx<'a>,
-        observer: Option<&'a crate::progress::Observer>,
+        observer: Option<&'a crate::engine::progress::Observer>,
         stop: Option<&'a std::sync::atomic::AtomicBool>,
     ) -> Engine<'a> {
         Engine {
@@ -546,7 +550,7 @@ impl Database {
         keys: &[Key],
         options: &ExplainOptions,
     ) -> Result<Explain, Error> {
-        crate::explain::explain(&*self.store, table, keys, options)
+        crate::engine::explain::explain(&*self.store, table, keys, options)
     }
 
     /// Looks for orphans: for every foreign key, the rows whose key
@@ -557,7 +561,7 @@ impl Database {
     /// # Errors
     /// Store errors.
     pub fn check_integrity(&self, options: &IntegrityOptions) -> Result<IntegrityReport, Error> {
-        crate::integrity::check_integrity(&*self.store, options)
+        crate::engine::integrity::check_integrity(&*self.store, options)
     }
 
     fn change_job(
@@ -583,6 +587,15 @@ impl Database {
     /// [`Error::UnknownTable`], store errors.
     pub fn rows(&self, table: &str) -> Result<Vec<Row>, Error> {
         self.read(|tx| tx.rows(table))
+    }
+}
+
+impl Worker {
+    /// A worker that drains the delete jobs of `db` (it shares the
+    /// database's store and pending-job cap), polling every second when
+    /// spawned.
+    pub fn new(db: Database) -> Self {
+        Worker::over(db.store, db.max_pending_jobs)
     }
 }
 

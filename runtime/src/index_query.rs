@@ -7,7 +7,7 @@ use std::ops::Bound;
 use serde::Serialize;
 
 use crate::__private::{QueryState, column_value};
-use crate::index_range::{ColumnRange, IndexRange};
+use crate::model::index_range::{ColumnRange, IndexRange};
 
 /// What an [`IndexColumn`] moves to, as a variance-neutral marker.
 type Next<Eq, Range, T> = fn() -> (Eq, Range, T);

@@ -61,59 +61,43 @@
 
 #![warn(missing_docs)]
 
-mod build;
-mod compact;
 mod database;
-mod error;
-mod execute;
-mod explain;
-mod export;
-mod graph;
-mod guard;
+mod engine;
 mod index_query;
-mod index_range;
-mod integrity;
-mod jobs;
-mod lookup;
-pub mod metadata;
-mod plan;
-pub mod planner;
-mod progress;
+mod model;
 mod query;
-mod schema;
 pub mod semantics;
-mod serde_value;
 pub mod store;
-mod table;
-mod validate;
-mod value;
-mod worker;
+
+pub use model::{metadata, planner};
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
 pub use database::{DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
-pub use error::{
+pub use engine::explain::{Explain, ExplainOptions, Refusal, TableCounts};
+pub use engine::integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
+pub use engine::jobs::{JobInfo, JobStatus};
+pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
+pub use engine::outcome::Outcome;
+pub use engine::progress::{Observer, Progress, ProgressEvent};
+pub use engine::worker::{Worker, WorkerHandle, WorkerReport};
+pub use index_query::{IndexColumn, QueryValue};
+pub use model::budget::Budget;
+pub use model::error::{
     BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowRef, SchemaProblem,
 };
-pub use execute::{Budget, DeleteMode, DeleteOptions, Outcome, UpdateOptions};
-pub use explain::{Explain, ExplainOptions, Refusal, TableCounts};
-pub use index_query::{IndexColumn, QueryValue};
-pub use index_range::{ColumnRange, IndexRange};
-pub use integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
-pub use jobs::{JobId, JobInfo, JobStatus};
-pub use metadata::{
+pub use model::index_range::{ColumnRange, IndexRange};
+pub use model::job::JobId;
+pub use model::metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
-pub use progress::{Observer, Progress, ProgressEvent};
-pub use schema::{ForeignKey, Schema};
-pub use serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
-pub use store::{
-    Access, Capabilities, ChildScan, JobRecord, MemoryStore, ScanPosition, Store, Transaction,
-};
+pub use model::position::ScanPosition;
+pub use model::schema::{ForeignKey, Schema};
+pub use model::serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
+pub use model::table::{ColumnType, Id, Table};
+pub use model::value::{Key, Row, Value, ValueType, display_key};
+pub use store::{Access, Capabilities, ChildScan, JobRecord, MemoryStore, Store, Transaction};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
-pub use table::{ColumnType, Id, Table};
-pub use value::{Key, Row, Value, ValueType, display_key};
-pub use worker::{Worker, WorkerHandle, WorkerReport};

@@ -1,14 +1,14 @@
-//! Reads by filters known only at run time: the [`planner`](crate::planner)'s
+//! Reads by filters known only at run time: the [`planner`](crate::model::planner)'s
 //! plan, executed through a store's index scans.
 
 use serde::de::DeserializeOwned;
 
 use crate::database::{Database, Tx};
-use crate::error::Error;
-use crate::planner::{Access, Filter, plan};
-use crate::serde_value::from_row;
-use crate::table::Table;
-use crate::value::Row;
+use crate::model::error::Error;
+use crate::model::planner::{Access, Filter, plan};
+use crate::model::serde_value::from_row;
+use crate::model::table::Table;
+use crate::model::value::Row;
 
 /// Rows read per page of the index scan behind a query.
 const PAGE_ROWS: usize = 1_000;
@@ -17,7 +17,7 @@ impl Tx<'_> {
     /// Every row of `table` that satisfies all of `filters`, in the order of
     /// the index read (index columns, then primary key).
     ///
-    /// The read goes through the index the [`planner`](crate::planner) picks —
+    /// The read goes through the index the [`planner`](crate::model::planner) picks —
     /// equality on its first columns, then at most one range — and the
     /// filters the index does not cover are checked on each row it returns.
     /// With `allow_scan`, filters that no index serves read the whole table.

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use const_panic::PanicVal;
 
-use crate::metadata::{ForeignKeyMeta, List, Name, TableMeta};
+use crate::model::metadata::{ForeignKeyMeta, List, Name, TableMeta};
 
 /// The `&'static str` of a name the derive emitted (always borrowed).
 ///

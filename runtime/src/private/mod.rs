@@ -26,8 +26,8 @@ pub use reference::{
     Unsatisfiable, markers,
 };
 
-pub use crate::metadata::*;
-pub use crate::value::{Value, ValueType};
+pub use crate::model::metadata::*;
+pub use crate::model::value::{Value, ValueType};
 pub use crate::{ColumnType, Id, IndexColumn, IndexRange, Schema, Table};
 
 /// The value of a `#[column(default = <expr>)]` expression, converted as
@@ -45,7 +45,4 @@ pub fn default_value<T: serde::Serialize>(value: T) -> Value {
     }
 }
 
-/// Test hook: a function run inside each batch's write transaction of a
-/// batched delete, just before it commits. Crash tests set it (once per
-/// process) to sleep, so that a `SIGKILL` lands inside an open transaction.
-pub static BATCH_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+pub use crate::engine::execute::batched::BATCH_HOOK;

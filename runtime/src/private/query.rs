@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::IndexRange;
-use crate::value::Value;
+use crate::model::value::Value;
 
 /// A state of a typed index query: it wraps the [`IndexRange`] built so far.
 /// Implemented by the generated builder types, which

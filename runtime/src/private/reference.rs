@@ -21,7 +21,7 @@
 
 use std::marker::PhantomData;
 
-use crate::metadata::Name;
+use crate::model::metadata::Name;
 
 /// The columns of a derived table `T`, implemented by `#[derive(Table)]` on
 /// `T`'s primary-key type (`impl DerivedTable<Team> for i64`), not on `T`.

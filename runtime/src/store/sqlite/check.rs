@@ -6,9 +6,9 @@ use rusqlite::Connection;
 
 use super::ddl::{self, DdlOptions, index_name, quote};
 use super::{JOBS_TABLE, SqliteOptions};
-use crate::error::Error;
-use crate::metadata::TableMeta;
-use crate::schema::Schema;
+use crate::model::error::Error;
+use crate::model::metadata::TableMeta;
+use crate::model::schema::Schema;
 
 /// Creates the jobs table, then creates the schema's tables in a database
 /// that has none of them, or checks a database that has some.

@@ -20,10 +20,10 @@
 //! (index columns, primary key) order without a sort. Index `i` of table `t`
 //! is named `t__i` (SQLite's index names are global to a database).
 
-use crate::error::Error;
-use crate::metadata::{ColumnDefault, TableMeta};
-use crate::schema::Schema;
-use crate::value::{Value, ValueType};
+use crate::model::error::Error;
+use crate::model::metadata::{ColumnDefault, TableMeta};
+use crate::model::schema::Schema;
+use crate::model::value::{Value, ValueType};
 
 /// Options of [`create_statements`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,7 +82,7 @@ fn literal(value: &Value) -> String {
     }
 }
 
-fn columns(names: &[crate::metadata::Name]) -> String {
+fn columns(names: &[crate::model::metadata::Name]) -> String {
     names
         .iter()
         .map(|n| quote(n))

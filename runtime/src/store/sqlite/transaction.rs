@@ -9,16 +9,16 @@ use rusqlite::{ErrorCode, params_from_iter};
 
 use super::ddl::{index_name, quote};
 use super::{Connected, DELETE_CHUNK, IN_CHUNK, JOBS_TABLE, SqlKey};
-use crate::error::{Error, Operation};
-use crate::graph::{Graph, TableId};
-use crate::index_range::IndexRange;
-use crate::metadata::{IndexRef, TableMeta};
-use crate::schema::Schema;
+use crate::model::error::{Error, Operation};
+use crate::model::graph::{Graph, TableId};
+use crate::model::index_range::IndexRange;
+use crate::model::metadata::{IndexRef, TableMeta};
+use crate::model::position::ScanPosition;
+use crate::model::schema::Schema;
+use crate::model::value::{Key, Row, Value};
 use crate::store::{
-    Access, ChildScan, JobRecord, OpenMark, ScanPosition, Transaction, children_one_by_one,
-    range_columns,
+    Access, ChildScan, JobRecord, OpenMark, Transaction, children_one_by_one, range_columns,
 };
-use crate::value::{Key, Row, Value};
 
 /// A transaction: holds the connection until it ends.
 pub(super) struct SqliteTransaction<'s> {

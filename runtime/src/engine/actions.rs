@@ -1,0 +1,61 @@
+//! What each referential action writes in a referencing row: the values of
+//! SET NULL and SET DEFAULT (defaults evaluated now), the new key of ON
+//! UPDATE CASCADE; and a row's size as budgets count bytes.
+
+use crate::engine::context::Ctx;
+use crate::model::graph::{FkEdge, TableId};
+use crate::model::metadata::Action;
+use crate::model::value::Value;
+
+/// The serialised size of a row, as budgets count bytes.
+pub(crate) fn row_bytes(row: &[Value]) -> u64 {
+    row.iter().map(|v| v.size_bytes() as u64).sum()
+}
+
+/// The default values of `columns` of table `table`, evaluated now (a
+/// computed default once per row, as SQLite evaluates a DEFAULT expression).
+pub(crate) fn defaults(ctx: Ctx<'_>, table: TableId, columns: &[usize]) -> Vec<(usize, Value)> {
+    let meta = ctx.meta(table);
+    columns
+        .iter()
+        .map(|&c| {
+            let value = meta.columns[c]
+                .default
+                .as_ref()
+                .map_or(Value::Null, |d| d.value());
+            (c, value)
+        })
+        .collect()
+}
+
+/// The columns an ON DELETE SET NULL / SET DEFAULT of `fk` writes in a
+/// referencing row, with their new values (defaults evaluated now).
+pub(crate) fn action_values(ctx: Ctx<'_>, fk: &FkEdge) -> Vec<(usize, Value)> {
+    match fk.on_delete {
+        Action::SetNull => fk.child_columns.iter().map(|&c| (c, Value::Null)).collect(),
+        _ => defaults(ctx, fk.child, &fk.child_columns),
+    }
+}
+
+/// The columns an ON UPDATE action of `fk` writes in a referencing row
+/// when the referenced values become `new_values`: CASCADE copies them, SET
+/// NULL writes NULL, SET DEFAULT the defaults (evaluated now); `None` for
+/// RESTRICT and NO ACTION, which write nothing.
+pub(crate) fn update_action_values(
+    ctx: Ctx<'_>,
+    fk: &FkEdge,
+    new_values: &[Value],
+) -> Option<Vec<(usize, Value)>> {
+    match fk.on_update {
+        Action::Restrict | Action::NoAction => None,
+        Action::Cascade => Some(
+            fk.child_columns
+                .iter()
+                .copied()
+                .zip(new_values.iter().cloned())
+                .collect(),
+        ),
+        Action::SetNull => Some(fk.child_columns.iter().map(|&c| (c, Value::Null)).collect()),
+        Action::SetDefault => Some(defaults(ctx, fk.child, &fk.child_columns)),
+    }
+}

@@ -1,0 +1,218 @@
+//! Foreign-key lookups over a transaction: the children of a parent key
+//! (through the index that serves the foreign key), the parent of a child
+//! key (through the parent's primary or unique key), and row checks. Shared by
+//! the planner, the executor and typed CRUD, so every lookup goes through the
+//! same index-backed path.
+
+use crate::model::error::Error;
+use crate::model::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
+use crate::model::index_range::IndexRange;
+use crate::model::metadata::{ColumnMeta, IndexRef, TableMeta};
+use crate::model::position::ScanPosition;
+use crate::model::schema::Schema;
+use crate::model::validate::class_fits;
+use crate::model::value::{Key, Row, Value, ValueType};
+use crate::store::{ChildScan, Transaction};
+
+/// The schema and its graph, borrowed together.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) schema: &'a Schema,
+    pub(crate) graph: &'a Graph,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of a valid schema.
+    pub(crate) fn new(schema: &'a Schema) -> Result<Self, Error> {
+        Ok(Ctx {
+            schema,
+            graph: schema.graph()?,
+        })
+    }
+
+    pub(crate) fn meta(&self, table: TableId) -> &'a TableMeta {
+        self.schema.meta(table)
+    }
+
+    pub(crate) fn fk(&self, id: usize) -> &'a FkEdge {
+        &self.graph.fks[id]
+    }
+
+    pub(crate) fn pk_of(&self, table: TableId, row: &[Value]) -> Key {
+        self.graph.pk_of(table, row)
+    }
+
+    /// Up to `limit` rows of the child table referencing `parent_values`
+    /// (in FK column order) through `fk`, after `after`. Empty for a key with
+    /// a NULL column (MATCH SIMPLE).
+    pub(crate) fn children(
+        &self,
+        tx: &mut dyn Transaction,
+        fk: &FkEdge,
+        parent_values: &[Value],
+        after: Option<&ScanPosition>,
+        limit: usize,
+    ) -> Result<Vec<Row>, Error> {
+        if has_null(parent_values) {
+            return Ok(Vec::new());
+        }
+        let table = &self.meta(fk.child).name;
+        match range_for(table, &fk.children, parent_values) {
+            Some(range) => tx.scan(&range, after, limit),
+            None => tx.scan_where(
+                table,
+                &fk.child_columns,
+                parent_values,
+                after.map(|a| a.key.as_slice()),
+                limit,
+            ),
+        }
+    }
+
+    /// Up to `limit` rows of the child table referencing any of the parent
+    /// values `parents` through `fk` (an indexed foreign key), in index
+    /// order, after `after`, with their serialised sizes. With `columns`,
+    /// other columns may come back NULL.
+    pub(crate) fn children_of(
+        &self,
+        tx: &mut dyn Transaction,
+        fk: &FkEdge,
+        parents: &[Key],
+        after: Option<&ScanPosition>,
+        limit: usize,
+        columns: Option<&[usize]>,
+    ) -> Result<Vec<(Row, u64)>, Error> {
+        let table = &self.meta(fk.child).name;
+        let Access::Index { index, order, .. } = &fk.children else {
+            return Err(Error::InvalidRange {
+                table: table.clone(),
+                reason: "a windowed child scan needs an index".to_owned(),
+            });
+        };
+        let range = IndexRange::new(table.clone(), index.clone());
+        let prefixes: Vec<Key> = parents
+            .iter()
+            .map(|values| order.iter().map(|&k| values[k].clone()).collect())
+            .collect();
+        let mut scan = ChildScan::new(&range, &prefixes, limit).after(after);
+        if let Some(columns) = columns {
+            scan = scan.columns(columns);
+        }
+        tx.scan_children(&scan)
+    }
+
+    /// The position just after child `row` in the scans of [`children`](Self::children).
+    pub(crate) fn child_position(&self, fk: &FkEdge, row: &[Value]) -> ScanPosition {
+        let index = match &fk.children {
+            Access::Index { columns, .. } => columns.iter().map(|&c| row[c].clone()).collect(),
+            Access::Unindexed => Vec::new(),
+        };
+        ScanPosition {
+            index,
+            key: self.pk_of(fk.child, row),
+        }
+    }
+
+    /// Whether any row other than `except` (a primary key of the child
+    /// table) references `parent_values` through `fk`; returns its key.
+    pub(crate) fn first_child(
+        &self,
+        tx: &mut dyn Transaction,
+        fk: &FkEdge,
+        parent_values: &[Value],
+        except: Option<&[Value]>,
+    ) -> Result<Option<Key>, Error> {
+        let found = self.children(tx, fk, parent_values, None, 2)?;
+        Ok(found
+            .iter()
+            .map(|row| self.pk_of(fk.child, row))
+            .find(|key| Some(key.as_slice()) != except))
+    }
+
+    /// The parent row that `child_values` (in FK column order) reference
+    /// through `fk`, if any. `None` too for a key with a NULL column.
+    pub(crate) fn parent(
+        &self,
+        tx: &mut dyn Transaction,
+        fk: &FkEdge,
+        child_values: &[Value],
+    ) -> Result<Option<Row>, Error> {
+        if has_null(child_values) {
+            return Ok(None);
+        }
+        let table = &self.meta(fk.parent).name;
+        match &fk.parent_access {
+            Access::Index {
+                index: IndexRef::PrimaryKey,
+                order,
+                ..
+            } => {
+                let key: Key = order.iter().map(|&k| child_values[k].clone()).collect();
+                tx.get(table, &key)
+            }
+            access => match range_for(table, access, child_values) {
+                Some(range) => Ok(tx.scan(&range, None, 1)?.pop()),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Checks a row for table `table`: one value per column, each of the
+    /// column's storage class (an integer in a REAL column becomes a real, as
+    /// SQLite's REAL affinity does), NULL only in nullable columns.
+    pub(crate) fn normalize(&self, table: TableId, mut row: Row) -> Result<Row, Error> {
+        let meta = self.meta(table);
+        if row.len() != meta.columns.len() {
+            return Err(Error::RowShape {
+                table: meta.name.clone(),
+                expected: meta.columns.len(),
+                found: row.len(),
+            });
+        }
+        for (value, column) in row.iter_mut().zip(meta.columns.iter()) {
+            check_value(meta, column, value)?;
+            // An integer in a REAL column (check_value allowed it).
+            if let (Value::Integer(integer), ValueType::Real) = (&*value, column.value_type) {
+                *value = Value::Real(*integer as f64);
+            }
+        }
+        Ok(row)
+    }
+
+    /// Checks a primary key given for table `table`: one value per
+    /// primary-key column, each of the column's storage class (an integer
+    /// fits a REAL column) and none NULL.
+    pub(crate) fn check_key(&self, table: TableId, key: &[Value]) -> Result<(), Error> {
+        let pk = &self.graph.tables[table].pk;
+        let meta = self.meta(table);
+        if key.len() != pk.len() {
+            return Err(Error::KeyShape {
+                table: meta.name.clone(),
+                expected: pk.len(),
+                found: key.len(),
+            });
+        }
+        for (value, &column) in key.iter().zip(pk) {
+            check_value(meta, &meta.columns[column], value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks one value for `column` of `table`: of the column's storage class
+/// (an integer fits a REAL column), NULL only if the column is nullable.
+fn check_value(table: &TableMeta, column: &ColumnMeta, value: &Value) -> Result<(), Error> {
+    match value.value_type() {
+        None if !column.nullable => Err(Error::NotNull {
+            table: table.name.clone(),
+            column: column.name.clone(),
+        }),
+        Some(class) if !class_fits(column.value_type, class) => Err(Error::TypeMismatch {
+            table: table.name.clone(),
+            column: column.name.clone(),
+            expected: column.value_type,
+            value: value.clone(),
+        }),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,465 @@
+//! `SqliteStore`: the embedded default, through rusqlite with SQLite bundled.
+//!
+//! - Opening applies `PRAGMA journal_mode=WAL` and `synchronous=NORMAL` (both
+//!   configurable), `foreign_keys=ON` and a busy timeout.
+//! - A fresh database gets the schema's tables ([`ddl`]); an existing one is
+//!   checked against the schema and refused at open, naming every missing
+//!   table, column or index — not at the first delete.
+//! - Write transactions are `BEGIN IMMEDIATE` with `PRAGMA
+//!   defer_foreign_keys=ON`: the intermediate states of a cascade or a key
+//!   update are allowed, and SQLite's own check at `COMMIT` stays a safety net
+//!   under cascadia's.
+//! - Statements are prepared once (`prepare_cached`); every identifier is
+//!   quoted and every value is a bound parameter.
+//! - Job records live in the table `_cascadia_jobs` of the same database, so
+//!   they commit with the rows.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+
+use super::{Access, Capabilities, OpenMark, Store, Transaction};
+use crate::model::error::Error;
+use crate::model::graph::TableId;
+use crate::model::schema::Schema;
+use crate::model::value::Value;
+
+mod check;
+pub mod ddl;
+mod transaction;
+
+use check::prepare_database;
+use transaction::SqliteTransaction;
+
+/// The table that holds job records.
+pub const JOBS_TABLE: &str = "_cascadia_jobs";
+
+/// SQLite's journal mode (`PRAGMA journal_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JournalMode {
+    /// Write-ahead log: readers do not block the writer (the default).
+    Wal,
+    /// Rollback journal, deleted at the end of each transaction.
+    Delete,
+    /// Rollback journal, truncated rather than deleted.
+    Truncate,
+    /// Leave the database's current mode.
+    Unchanged,
+}
+
+/// SQLite's durability level (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Synchronous {
+    /// Sync at critical moments only; in WAL mode a commit may be lost on
+    /// power failure but never corrupts (the default).
+    Normal,
+    /// Sync on every commit.
+    Full,
+    /// Never sync (tests, scratch data).
+    Off,
+}
+
+/// Options of [`SqliteStore::open`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// Journal mode (default [`JournalMode::Wal`]; in-memory databases keep
+    /// their own).
+    pub journal_mode: JournalMode,
+    /// Durability (default [`Synchronous::Normal`]).
+    pub synchronous: Synchronous,
+    /// `PRAGMA foreign_keys` (default true): SQLite checks the declared keys
+    /// at commit, under cascadia's own checks.
+    pub foreign_keys: bool,
+    /// How long a transaction waits for another connection's lock (default
+    /// 5 s).
+    pub busy_timeout: Duration,
+    /// Create the schema's tables in a database that has none of them
+    /// (default true). A database with some of them is checked instead.
+    pub create_tables: bool,
+    /// Declare the foreign keys of created tables with their actions, so
+    /// that SQLite runs them (default false; see [`ddl`]).
+    pub native_actions: bool,
+    /// How many prepared statements the connection keeps (default 256).
+    pub statement_cache: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            journal_mode: JournalMode::Wal,
+            synchronous: Synchronous::Normal,
+            foreign_keys: true,
+            busy_timeout: Duration::from_secs(5),
+            create_tables: true,
+            native_actions: false,
+            statement_cache: 256,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Sets [`journal_mode`](Self::journal_mode).
+    pub fn journal_mode(mut self, mode: JournalMode) -> Self {
+        self.journal_mode = mode;
+        self
+    }
+
+    /// Sets [`synchronous`](Self::synchronous).
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+
+    /// Sets [`foreign_keys`](Self::foreign_keys).
+    pub fn foreign_keys(mut self, on: bool) -> Self {
+        self.foreign_keys = on;
+        self
+    }
+
+    /// Sets [`busy_timeout`](Self::busy_timeout).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets [`create_tables`](Self::create_tables).
+    pub fn create_tables(mut self, create: bool) -> Self {
+        self.create_tables = create;
+        self
+    }
+
+    /// Sets [`native_actions`](Self::native_actions).
+    pub fn native_actions(mut self, native: bool) -> Self {
+        self.native_actions = native;
+        self
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(integer) => ValueRef::Integer(*integer),
+            Value::Real(real) => ValueRef::Real(*real),
+            Value::Text(text) => ValueRef::Text(text.as_bytes()),
+            Value::Blob(bytes) => ValueRef::Blob(bytes),
+        }))
+    }
+}
+
+impl FromSql for Value {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(match value {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(integer) => Value::Integer(integer),
+            ValueRef::Real(real) => Value::Real(real),
+            ValueRef::Text(text) => Value::Text(
+                std::str::from_utf8(text)
+                    .map_err(|e| FromSqlError::Other(Box::new(e)))?
+                    .to_owned(),
+            ),
+            ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+        })
+    }
+}
+
+/// A statement the store prepared, for tests that check query plans.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PreparedStatement {
+    /// The SQL text.
+    pub sql: String,
+    /// Whether a full scan is what was asked for: an index scan with no
+    /// prefix and no range, a lookup through an `unindexed` foreign key, or
+    /// listing the jobs. Every other statement must search an index.
+    pub full_scan_expected: bool,
+}
+
+/// The identity of a generated statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SqlKey {
+    Get(TableId),
+    Scan {
+        table: TableId,
+        index: Option<usize>,
+        prefix: usize,
+        lower: u8,
+        upper: u8,
+        /// `None`: no resume position; `Some(mask)`: which position values
+        /// are NULL.
+        after: Option<u64>,
+        /// `first index column IN (IN_CHUNK values)`.
+        in_list: bool,
+    },
+    ScanWhere {
+        table: TableId,
+        columns: Vec<usize>,
+        after: bool,
+    },
+    Insert(TableId),
+    Update(TableId),
+    Delete(TableId),
+    DeleteMany(TableId),
+}
+
+/// Keys per `DELETE ... WHERE key IN (...)` of `Transaction::delete_many`.
+const DELETE_CHUNK: usize = 64;
+
+/// Parent values per `... WHERE fk IN (...)` of `Transaction::scan_children`.
+const IN_CHUNK: usize = 64;
+
+struct Connected {
+    conn: Connection,
+    /// Generated SQL by identity, so each text is built once.
+    sql: HashMap<SqlKey, Arc<str>>,
+    /// Every distinct statement generated.
+    prepared: BTreeMap<String, bool>,
+}
+
+struct Inner {
+    schema: Schema,
+    options: SqliteOptions,
+    in_memory: bool,
+    connected: Mutex<Connected>,
+}
+
+/// A store in one SQLite database (a file, or in memory).
+///
+/// Cloning is cheap; clones share one connection, and one transaction runs
+/// at a time on it (`begin` waits for the current one). For parallel readers,
+/// open the same file twice.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("schema", &self.inner.schema)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn pragma(conn: &Connection, sql: &str) -> Result<(), Error> {
+    // Some pragmas return a row (journal_mode), others none.
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file at `path` for `schema`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] if the schema breaks a rule;
+    /// [`Error::SchemaMismatch`] if the database holds some of the schema's
+    /// tables but lacks a table, column or index (all are listed); SQLite
+    /// errors (file, locking).
+    pub fn open(
+        path: impl AsRef<Path>,
+        schema: Schema,
+        options: SqliteOptions,
+    ) -> Result<Self, Error> {
+        let conn = Connection::open(path)?;
+        Self::with_connection(conn, schema, options, false)
+    }
+
+    /// A store in a fresh in-memory database (tables created).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_in_memory(schema: Schema, options: SqliteOptions) -> Result<Self, Error> {
+        let conn = Connection::open_with_flags(
+            ":memory:",
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        Self::with_connection(conn, schema, options, true)
+    }
+
+    /// A store over a connection the caller opened (e.g. with other flags).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn from_connection(
+        conn: Connection,
+        schema: Schema,
+        options: SqliteOptions,
+    ) -> Result<Self, Error> {
+        let in_memory = conn.path().is_none_or(str::is_empty);
+        Self::with_connection(conn, schema, options, in_memory)
+    }
+
+    fn with_connection(
+        conn: Connection,
+        schema: Schema,
+        options: SqliteOptions,
+        in_memory: bool,
+    ) -> Result<Self, Error> {
+        schema.validate()?;
+        conn.busy_timeout(options.busy_timeout)?;
+        // Query-planner stability: plans never depend on bound values. Every
+        // statement here is index-backed by construction, and without it
+        // SQLite 3.54 recompiles a scan whose ORDER BY meets an `= ?` each
+        // time the value changes.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
+        conn.set_prepared_statement_cache_capacity(options.statement_cache);
+        pragma(
+            &conn,
+            &format!(
+                "PRAGMA foreign_keys = {}",
+                if options.foreign_keys { "ON" } else { "OFF" }
+            ),
+        )?;
+        if !in_memory {
+            let mode = match options.journal_mode {
+                JournalMode::Wal => Some("WAL"),
+                JournalMode::Delete => Some("DELETE"),
+                JournalMode::Truncate => Some("TRUNCATE"),
+                JournalMode::Unchanged => None,
+            };
+            if let Some(mode) = mode {
+                pragma(&conn, &format!("PRAGMA journal_mode = {mode}"))?;
+            }
+        }
+        let synchronous = match options.synchronous {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+            Synchronous::Off => "OFF",
+        };
+        pragma(&conn, &format!("PRAGMA synchronous = {synchronous}"))?;
+        prepare_database(&conn, &schema, &options)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                schema,
+                options,
+                in_memory,
+                connected: Mutex::new(Connected {
+                    conn,
+                    sql: HashMap::new(),
+                    prepared: BTreeMap::new(),
+                }),
+            }),
+        })
+    }
+
+    /// A second store over the same database file, with its own connection
+    /// (and the same schema and options, without creating tables): for a
+    /// [`Worker`](crate::Worker) thread that should not wait for this
+    /// connection, or a reader that should not wait for a writer (WAL).
+    ///
+    /// # Errors
+    /// An in-memory database has no file to reopen
+    /// (`rusqlite::Error::InvalidPath`); SQLite errors.
+    pub fn reopen(&self) -> Result<Self, Error> {
+        let path = {
+            let connected = self.lock();
+            connected.conn.path().map(str::to_owned)
+        };
+        match path {
+            Some(path) if !self.inner.in_memory && !path.is_empty() => Self::open(
+                path,
+                self.inner.schema.clone(),
+                self.inner.options.clone().create_tables(false),
+            ),
+            _ => Err(Error::Sqlite(rusqlite::Error::InvalidPath(
+                "an in-memory database cannot be reopened".into(),
+            ))),
+        }
+    }
+
+    /// Runs `f` on the connection, outside any cascadia transaction (for
+    /// ad-hoc queries, `PRAGMA foreign_key_check`, tests).
+    ///
+    /// # Errors
+    /// [`Error::NestedTransaction`] on a thread that holds a transaction of
+    /// this store; whatever `f` returns.
+    pub fn with_connection_mut<R>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let _mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
+        let mut connected = self.lock();
+        f(&mut connected.conn)
+    }
+
+    /// Every distinct statement this store has prepared, for tests that run
+    /// `EXPLAIN QUERY PLAN` on them. Not public API.
+    #[doc(hidden)]
+    pub fn prepared_statements(&self) -> Vec<PreparedStatement> {
+        self.lock()
+            .prepared
+            .iter()
+            .map(|(sql, full_scan_expected)| PreparedStatement {
+                sql: sql.clone(),
+                full_scan_expected: *full_scan_expected,
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connected> {
+        // A panic mid-transaction rolls back in `Drop` before the lock is
+        // released; the connection stays usable.
+        self.inner
+            .connected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Store for SqliteStore {
+    fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let wal = self.inner.options.journal_mode == JournalMode::Wal && !self.inner.in_memory;
+        Capabilities {
+            backend: "sqlite",
+            durable: !self.inner.in_memory,
+            native_foreign_keys: self.inner.options.foreign_keys,
+            concurrent_readers: wal,
+            savepoints: true,
+        }
+    }
+
+    fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error> {
+        let mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
+        let graph = self.inner.schema.graph()?;
+        let connected = self.lock();
+        match access {
+            Access::Write => {
+                connected.conn.execute_batch("BEGIN IMMEDIATE")?;
+                if let Err(error) = connected
+                    .conn
+                    .execute_batch("PRAGMA defer_foreign_keys = ON")
+                {
+                    let _ = connected.conn.execute_batch("ROLLBACK");
+                    return Err(error.into());
+                }
+            }
+            _ => connected.conn.execute_batch("BEGIN DEFERRED")?,
+        }
+        Ok(Box::new(SqliteTransaction {
+            schema: &self.inner.schema,
+            graph,
+            connected,
+            access,
+            savepoints: 0,
+            done: false,
+            _mark: mark,
+        }))
+    }
+}
