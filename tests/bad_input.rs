@@ -187,5 +187,14 @@ fn a_file_that_is_not_a_database_is_an_error() {
     let opened = SqliteStore::open(&path, teams_schema(), SqliteOptions::default());
     std::fs::remove_file(&path).unwrap();
     let error = opened.expect_err("opening a text file must fail");
-    assert!(matches!(error, Error::Sqlite(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Store {
+                backend: "sqlite",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }

@@ -87,6 +87,7 @@ pub use index_query::{IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
     BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowRef, SchemaProblem,
+    StoreErrorKind,
 };
 pub use model::index_range::{ColumnRange, IndexRange};
 pub use model::job::JobId;

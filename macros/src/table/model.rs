@@ -414,13 +414,10 @@ fn explicit(
     })
 }
 
-/// The prefix rule: an index serves an equality lookup on `columns` exactly
-/// when they are, as a set, the index's first `columns.len()` columns.
-pub fn serves(index: &[usize], columns: &[usize]) -> bool {
-    index.len() >= columns.len()
-        && index[..columns.len()].iter().collect::<BTreeSet<_>>()
-            == columns.iter().collect::<BTreeSet<_>>()
-}
+/// The prefix rule (one definition, shared with the runtime): an index
+/// serves an equality lookup on `columns` exactly when they are, as a set,
+/// the index's first `columns.len()` columns.
+pub use cascadia_rules::serves;
 
 /// The index that serves `fk`: the named one, else the shortest serving one
 /// (ties: the primary key, then declaration order), else `unindexed`.

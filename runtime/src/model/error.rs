@@ -587,11 +587,65 @@ pub enum Error {
     #[error("job state: {0}")]
     JobState(#[source] serde_json::Error),
 
-    /// An error from SQLite (I/O, locking, a constraint SQLite enforces as a
-    /// safety net).
-    #[cfg(feature = "sqlite")]
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// An error from the storage backend: I/O, a lock held too long, a lost
+    /// connection, or a constraint the database enforces itself as a safety
+    /// net under cascadia's checks. `source` is the backend's own error
+    /// (`rusqlite::Error` for SQLite), for callers that need its details.
+    #[error("{backend}: {source}")]
+    Store {
+        /// The backend's short name (`"sqlite"`, `"postgres"`, `"memory"`).
+        backend: &'static str,
+        /// What kind of failure it is, as far as the backend can tell.
+        kind: StoreErrorKind,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+/// What kind of backend failure an [`Error::Store`] is: decides whether a
+/// batched delete's job stays to be resumed (every kind but `Constraint`)
+/// or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// A lock or a resource was busy; trying again later may succeed.
+    Busy,
+    /// The connection to the database was lost or could not be made.
+    Connection,
+    /// The database refused a write by a constraint of its own (a foreign
+    /// key or unique key it enforces).
+    Constraint,
+    /// The database file or the data is not what the store expects (not a
+    /// database, corrupt, a value of an unexpected type).
+    Data,
+    /// Anything else (I/O errors included).
+    Other,
+}
+
+impl Error {
+    /// An [`Error::Store`] from `backend` of kind `kind`.
+    pub fn store(
+        backend: &'static str,
+        kind: StoreErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Store {
+            backend,
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// Whether the error leaves the operation to be tried again (a backend
+    /// failure other than a constraint), rather than being a refusal.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Store { kind, .. } => *kind != StoreErrorKind::Constraint,
+            Error::NestedTransaction | Error::JobState(_) => true,
+            _ => false,
+        }
+    }
 }
 
 impl Error {

@@ -372,15 +372,7 @@ fn check_actions(table: &TableMeta, fk: &ForeignKeyMeta, problems: &mut Problems
 
 // index = "by_joined" whose first column is not the FK's; unindexed with cascade
 fn check_index(table: &TableMeta, fk: &ForeignKeyMeta, problems: &mut Problems) {
-    let wanted: BTreeSet<&str> = fk.columns.iter().map(|c| &**c).collect();
-    let serves = |index_columns: &[Name]| {
-        index_columns.len() >= wanted.len()
-            && index_columns[..wanted.len()]
-                .iter()
-                .map(|c| &**c)
-                .collect::<BTreeSet<_>>()
-                == wanted
-    };
+    let serves = |index_columns: &[Name]| cascadia_rules::serves(index_columns, &fk.columns);
     match &fk.index {
         IndexRef::PrimaryKey => {
             if !serves(&table.primary_key) {

@@ -90,14 +90,7 @@ pub(crate) enum JobEnd {
 /// Whether an error leaves the job to be resumed (a store error) rather than
 /// failing it (a refusal).
 fn transient(error: &Error) -> bool {
-    match error {
-        #[cfg(feature = "sqlite")]
-        Error::Sqlite(error) => {
-            error.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation)
-        }
-        Error::NestedTransaction | Error::JobState(_) => true,
-        _ => false,
-    }
+    error.is_transient()
 }
 
 /// Whether a failed batch met a row inserted between batches under a row it

@@ -30,6 +30,7 @@ use crate::model::value::Value;
 
 mod check;
 pub mod ddl;
+mod error;
 mod transaction;
 
 use check::prepare_database;
@@ -374,9 +375,11 @@ impl SqliteStore {
                 self.inner.schema.clone(),
                 self.inner.options.clone().create_tables(false),
             ),
-            _ => Err(Error::Sqlite(rusqlite::Error::InvalidPath(
-                "an in-memory database cannot be reopened".into(),
-            ))),
+            _ => Err(Error::store(
+                "sqlite",
+                crate::model::error::StoreErrorKind::Other,
+                "an in-memory database cannot be reopened",
+            )),
         }
     }
 

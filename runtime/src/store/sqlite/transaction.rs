@@ -396,7 +396,7 @@ impl<'s> SqliteTransaction<'s> {
                 };
             }
         }
-        Error::Sqlite(error)
+        error.into()
     }
 }
 
