@@ -164,8 +164,9 @@ fn a_corrupted_job_record_is_an_error() {
             .expect("enqueue");
         let before = dump(&db);
         let mut tx = db.store().begin(Access::Write).unwrap();
-        tx.put_job(&format!("job-{:020}", job.0), b"{not json")
-            .unwrap();
+        let mut row = tx.job(job).unwrap().expect("the job's row");
+        row.state = b"{not json".to_vec();
+        tx.update_job(&row).unwrap();
         tx.commit().unwrap();
         let info = db.job(job);
         assert!(matches!(info, Err(Error::JobState(_))), "{info:?}");

@@ -17,10 +17,13 @@
 //! each kill is classified (before the first batch, mid-batch, between
 //! batches).
 //!
-//! After each kill: `PRAGMA foreign_key_check` is empty. After the last,
-//! a worker in this process resumes the job; the final database must equal
-//! an oracle database where SQLite's own `ON DELETE` actions ran the same
-//! delete — including every row of the other teams.
+//! After each kill: `PRAGMA foreign_key_check` is empty, and the killed
+//! worker's lease on the job (`LEASE`, short here) is left to expire before
+//! the next worker starts — until it does, no other worker may take the job
+//! (checked after the last kill). Then a worker in this process resumes the
+//! job; the final database must equal an oracle database where SQLite's own
+//! `ON DELETE` actions ran the same delete — including every row of the
+//! other teams.
 //!
 //! Trials: `CASCADIA_CRASH_TRIALS` (default 50); seed:
 //! `CASCADIA_CRASH_SEED`.
@@ -32,13 +35,17 @@ use std::time::{Duration, Instant};
 
 use cascadia::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
 use cascadia::{
-    Action, Budget, Database, DeleteOptions, IndexRef, Schema, SqliteOptions, SqliteStore,
-    TableMeta, Value, ValueType, Worker,
+    Access, Action, Budget, Database, DeleteOptions, IndexRef, JobFilter, Schema, SqliteOptions,
+    SqliteStore, TableMeta, Value, ValueType, Worker,
 };
 use rusqlite::Connection;
 
 const CHILD_DB: &str = "CASCADIA_CRASH_CHILD_DB";
 const CHILD_SLEEP_MS: &str = "CASCADIA_CRASH_CHILD_SLEEP_MS";
+
+/// The workers' lease on the job: a killed worker's job is taken over this
+/// long after its last batch.
+const LEASE: Duration = Duration::from_millis(150);
 
 fn schema() -> Schema {
     let id = || ColumnMeta::new("id", ValueType::Integer);
@@ -197,6 +204,23 @@ fn oracle(dir: &Path) -> Vec<Vec<Value>> {
     rows
 }
 
+/// How long the lease of a worker on the job still lasts (zero when no
+/// worker holds one).
+fn lease_left(db: &Database) -> Duration {
+    let mut tx = db.store().begin(Access::Read).expect("read");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    tx.list_jobs(JobFilter::ALL)
+        .expect("jobs")
+        .iter()
+        .filter_map(|job| job.lease.as_ref())
+        .map(|lease| Duration::from_millis(lease.until_ms.saturating_sub(now).max(0) as u64))
+        .max()
+        .unwrap_or_default()
+}
+
 /// A deterministic random sequence (xorshift).
 struct Random(u64);
 
@@ -231,7 +255,8 @@ fn sleep_hook() {
 fn crash_child(path: &str) {
     let _ = cascadia::__private::BATCH_HOOK.set(sleep_hook);
     let store = SqliteStore::open(path, schema(), SqliteOptions::default()).expect("store");
-    let worker = Worker::new(Database::new(store)).observer(|p: &cascadia::Progress| {
+    let db = Database::new(store).with_job_lease(LEASE);
+    let worker = Worker::new(db).observer(|p: &cascadia::Progress| {
         eprintln!("C {}", p.batches);
     });
     worker.run_until_idle().expect("worker");
@@ -308,6 +333,7 @@ fn crash_safety_under_sigkill() {
     let mut random = Random(seed | 1);
     let mut landings = Landings::default();
     let mut resumed_midway = 0;
+    let mut leases_respected = 0;
     let started = Instant::now();
     // How long an uninterrupted child takes, in each mode: kills are spread
     // over that time.
@@ -327,7 +353,12 @@ fn crash_safety_under_sigkill() {
         let mode = (trial % 2) as usize;
         let sleep_ms = if mode == 1 { 3 } else { 0 };
         let kills = 1 + random.below(2);
-        for _ in 0..kills {
+        for kill in 0..kills {
+            if kill > 0 {
+                // The previous worker's lease must expire before the next
+                // one can take the job.
+                std::thread::sleep(LEASE);
+            }
             let mut child = child(&exe, &path, sleep_ms);
             std::thread::sleep(Duration::from_millis(random.below(duration[mode])));
             let _ = child.kill(); // SIGKILL
@@ -349,12 +380,23 @@ fn crash_safety_under_sigkill() {
             let conn = Connection::open(&path).expect("open");
             assert_eq!(orphans(&conn), 0, "trial {trial}: an orphan after a kill");
         }
-        // A new worker, in this process, resumes whatever is left.
+        // A new worker, in this process, resumes whatever is left — once
+        // the killed worker's lease has expired.
         let store = SqliteStore::open(&path, schema(), SqliteOptions::default()).expect("store");
-        let db = Database::new(store);
-        if db.jobs().expect("jobs").iter().any(|job| job.batches > 0) {
+        let db = Database::new(store).with_job_lease(LEASE);
+        let jobs = db.jobs().expect("jobs");
+        if jobs.iter().any(|job| job.batches > 0) {
             resumed_midway += 1;
         }
+        if lease_left(&db) > LEASE / 3 {
+            let early = Worker::new(db.clone()).run_until_idle().expect("early worker");
+            assert!(
+                early.finished.is_empty() && !db.jobs().expect("jobs").is_empty(),
+                "trial {trial}: a job was taken over before its lease expired"
+            );
+            leases_respected += 1;
+        }
+        std::thread::sleep(lease_left(&db) + Duration::from_millis(5));
         let report = Worker::new(db.clone()).run_until_idle().expect("resume");
         assert!(
             report.failed.is_empty() && report.errors.is_empty(),
@@ -377,7 +419,7 @@ fn crash_safety_under_sigkill() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "crash safety: {trials} trials in {:.1}s (an uninterrupted child: {} ms, {} ms when sleeping in each batch); kills {landings:?}; jobs resumed mid-way: {resumed_midway}",
+        "crash safety: {trials} trials in {:.1}s (an uninterrupted child: {} ms, {} ms when sleeping in each batch); kills {landings:?}; jobs resumed mid-way: {resumed_midway}; takeovers refused before the lease expired: {leases_respected}",
         started.elapsed().as_secs_f64(),
         duration[0],
         duration[1]
@@ -387,4 +429,5 @@ fn crash_safety_under_sigkill() {
         "too few kills landed inside a batch: {landings:?}"
     );
     assert!(landings.between_batches > 0, "{landings:?}");
+    assert!(leases_respected > 0, "no early takeover was tried");
 }

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use cascadia::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
 use cascadia::{
-    Access, Action, ColumnRange, Database, DeleteOptions, Error, IndexRange, IndexRef, MemoryStore,
-    ScanPosition, Schema, SqliteOptions, SqliteStore, Store, TableMeta, UpdateOptions, Value,
-    ValueType,
+    Access, Action, ChildScan, ChildWrite, Claim, ColumnRange, Database, DeleteOptions, Error,
+    IndexRange, IndexRef, JobFilter, JobRow, Lease, MemoryStore, ScanPosition, Schema,
+    SqliteOptions, SqliteStore, Store, TableMeta, UpdateOptions, Value, ValueType,
 };
 use common::{int, teams_schema, text};
 
@@ -344,14 +344,15 @@ macro_rules! store_suite {
                     tx.insert("teams", &team(3, "three")).unwrap();
                     tx.update("teams", &[int(1)], &team(7, "seven")).unwrap();
                     tx.delete("posts", &[int(100)]).unwrap();
-                    tx.put_job("job", b"state").unwrap();
+                    let job = tx.insert_job(&JobRow::new("teams", None, b"state".to_vec())).unwrap();
+                    tx.put_job_roots(job, 0, b"roots").unwrap();
                 }
                 let mut tx = store.begin(Access::Read).unwrap();
                 assert_eq!(tx.get("teams", &[int(3)]).unwrap(), None);
                 assert_eq!(tx.get("teams", &[int(1)]).unwrap(), Some(team(1, "one")));
                 assert_eq!(tx.get("teams", &[int(7)]).unwrap(), None);
                 assert!(tx.get("posts", &[int(100)]).unwrap().is_some());
-                assert_eq!(tx.get_job("job").unwrap(), None);
+                assert!(tx.list_jobs(JobFilter::ALL).unwrap().is_empty());
                 // The indexes were rolled back too.
                 let slug = IndexRange {
                     table: "teams".into(),
@@ -380,24 +381,167 @@ macro_rules! store_suite {
             }
 
             #[test]
-            fn job_records_commit_with_the_rows() {
+            fn job_rows_commit_with_the_rows() {
                 let store = store();
                 let mut tx = store.begin(Access::Write).unwrap();
-                tx.put_job("b", b"two").unwrap();
-                tx.put_job("a", b"one").unwrap();
-                tx.put_job("a", b"uno").unwrap();
+                let first = tx.insert_job(&JobRow::new("teams", None, b"one".to_vec())).unwrap();
+                let second = tx.insert_job(&JobRow::new("members", Some(5), b"two".to_vec())).unwrap();
+                assert!(second > first, "ids increase: {first} then {second}");
+                tx.put_job_roots(first, 0, b"keys 0").unwrap();
+                tx.put_job_roots(first, 1, b"keys 1").unwrap();
+                tx.put_job_roots(first, 1, b"keys 1 again").unwrap();
                 tx.delete("posts", &[int(100)]).unwrap();
                 tx.commit().unwrap();
                 let mut tx = store.begin(Access::Write).unwrap();
-                let jobs = tx.list_jobs().unwrap();
+                let jobs = tx.list_jobs(JobFilter::ALL).unwrap();
                 assert_eq!(
-                    jobs.iter().map(|j| (j.id.as_str(), j.state.as_slice())).collect::<Vec<_>>(),
-                    vec![("a", &b"uno"[..]), ("b", &b"two"[..])]
+                    jobs.iter().map(|j| (j.id, j.table.as_str(), j.due_ms, j.state.as_slice())).collect::<Vec<_>>(),
+                    vec![(first, "teams", None, &b"one"[..]), (second, "members", Some(5), &b"two"[..])]
                 );
-                assert!(tx.delete_job("a").unwrap());
-                assert!(!tx.delete_job("a").unwrap());
-                assert_eq!(tx.get_job("b").unwrap().as_deref(), Some(&b"two"[..]));
+                assert_eq!(tx.job_roots(first, 1).unwrap().as_deref(), Some(&b"keys 1 again"[..]));
+                assert_eq!(tx.job_roots(first, 2).unwrap(), None);
+                let mut row = tx.job(second).unwrap().unwrap();
+                row.active = false;
+                row.generation = 3;
+                row.state = b"three".to_vec();
+                assert!(tx.update_job(&row).unwrap());
+                assert_eq!(tx.job(second).unwrap(), Some(row.clone()));
+                let active = tx.list_jobs(JobFilter::ACTIVE).unwrap();
+                assert_eq!(active.iter().map(|j| j.id).collect::<Vec<_>>(), vec![first]);
+                assert!(active[0].state.is_empty(), "listed without its state");
+                assert!(tx.delete_job(first).unwrap());
+                assert!(!tx.delete_job(first).unwrap());
+                assert_eq!(tx.job_roots(first, 0).unwrap(), None, "the roots go with the job");
+                assert_eq!(tx.job(first).unwrap(), None);
                 tx.commit().unwrap();
+                let mut tx = store.begin(Access::Write).unwrap();
+                let third = tx.insert_job(&JobRow::new("teams", None, Vec::new())).unwrap();
+                assert!(third > second, "a deleted job's id is not given again");
+            }
+
+            #[test]
+            fn a_claim_takes_the_first_due_job_no_other_worker_holds() {
+                let store = store();
+                let mut tx = store.begin(Access::Write).unwrap();
+                let later = tx.insert_job(&JobRow::new("teams", Some(2_000), b"later".to_vec())).unwrap();
+                let mut row = JobRow::new("teams", None, b"held".to_vec());
+                row.lease = Some(Lease { owner: "other".into(), until_ms: 1_500 });
+                let held = tx.insert_job(&row).unwrap();
+                let mut row = JobRow::new("teams", None, b"stopped".to_vec());
+                row.active = false;
+                tx.insert_job(&row).unwrap();
+                let free = tx.insert_job(&JobRow::new("teams", None, b"free".to_vec())).unwrap();
+                tx.commit().unwrap();
+
+                let mut tx = store.begin(Access::Write).unwrap();
+                let claimed = tx.claim_job(&Claim::new("me", 1_000, 31_000)).unwrap().unwrap();
+                assert_eq!((claimed.id, claimed.state.as_slice()), (free, &b"free"[..]));
+                assert_eq!(claimed.lease, Some(Lease { owner: "me".into(), until_ms: 31_000 }));
+                assert_eq!(tx.job(free).unwrap().unwrap().lease, claimed.lease);
+                // Leased to me now: a claim by another skips it; so is
+                // everything else at 1,000 ms.
+                assert_eq!(tx.claim_job(&Claim::new("you", 1_000, 31_000)).unwrap(), None);
+                // My own lease does not keep me out.
+                assert_eq!(tx.claim_job(&Claim::new("me", 1_000, 32_000)).unwrap().map(|j| j.id), Some(free));
+                tx.commit().unwrap();
+
+                let mut tx = store.begin(Access::Write).unwrap();
+                // At 1,500 ms the other worker's lease has expired: its job is
+                // taken over, before the later one is due.
+                let taken = tx.claim_job(&Claim::new("you", 1_500, 9_000)).unwrap().unwrap();
+                assert_eq!(taken.id, held);
+                let due = tx.claim_job(&Claim::new("them", 2_000, 9_000)).unwrap().unwrap();
+                assert_eq!(due.id, later);
+                assert_eq!(tx.claim_job(&Claim::new("others", 2_000, 9_000)).unwrap(), None);
+                tx.commit().unwrap();
+                let mut tx = store.begin(Access::Read).unwrap();
+                assert!(matches!(tx.claim_job(&Claim::new("me", 0, 1)), Err(Error::ReadOnly)));
+            }
+
+            #[test]
+            fn delete_children_takes_rows_in_scan_order_within_rows_and_bytes() {
+                // Members of team 1 in index order (team_id, name): 10 (m0,
+                // 19 bytes: no mentor), then 11..15 (26 bytes each).
+                let store = store();
+                let range = IndexRange::new("members", IndexRef::Index("by_team".into()));
+                let team_one = [vec![int(1)]];
+                let id = [0usize];
+                let write = |limit, bytes, first| {
+                    ChildWrite::new(ChildScan::new(&range, &team_one, limit).columns(&id))
+                        .bytes(bytes, first)
+                };
+                for (limit, bytes, first, expected) in [
+                    (2, None, false, vec![10, 11]),
+                    (10, Some(45), false, vec![10, 11]),
+                    (10, Some(44), false, vec![10]),
+                    (10, Some(10), true, vec![10]),
+                    (10, Some(10), false, vec![]),
+                    (0, None, true, vec![]),
+                ] {
+                    let mut tx = store.begin(Access::Write).unwrap();
+                    let written = tx.delete_children(&write(limit, bytes, first)).unwrap();
+                    assert_eq!(ids(&written.returned), expected, "limit {limit}, bytes {bytes:?}");
+                    assert_eq!(written.rows, expected.len() as u64);
+                    let sizes: u64 = expected.iter().map(|&id| if id == 10 { 19 } else { 26 }).sum();
+                    assert_eq!(written.bytes, sizes);
+                    assert!(written.returned.iter().all(|row| row[3] == Value::Null), "only the id asked for");
+                    let scan = ChildScan::new(&range, &team_one, 100);
+                    assert_eq!(tx.count_children(&scan).unwrap(), 6 - expected.len() as u64);
+                    // Rolled back when dropped.
+                }
+                let mut tx = store.begin(Access::Write).unwrap();
+                // Several parents at once; a NULL parent matches nothing.
+                let mentors = IndexRange::new("members", IndexRef::Index("by_mentor".into()));
+                let parents = [vec![int(10)], vec![Value::Null], vec![int(99)]];
+                let written = tx.delete_children(&ChildWrite::new(ChildScan::new(&mentors, &parents, 100))).unwrap();
+                assert_eq!((written.rows, written.returned.len()), (5, 0), "no column asked for");
+                let left = tx.scan(&by_team(vec![int(1)]), None, 10).unwrap();
+                assert_eq!(ids(&left), vec![10]);
+                drop(tx);
+                let mut tx = store.begin(Access::Read).unwrap();
+                assert!(matches!(tx.delete_children(&write(1, None, false)), Err(Error::ReadOnly)));
+            }
+
+            #[test]
+            fn update_children_sets_columns_and_counts_the_new_rows() {
+                let store = store();
+                let mut tx = store.begin(Access::Write).unwrap();
+                let mentors = IndexRange::new("members", IndexRef::Index("by_mentor".into()));
+                let parents = [vec![int(10)]];
+                let returned = [0usize, 2];
+                let write = ChildWrite::new(ChildScan::new(&mentors, &parents, 3).columns(&returned));
+                let written = tx.update_children(&write, &[(2, Value::Null)]).unwrap();
+                assert_eq!(ids(&written.returned), vec![11, 12, 13]);
+                assert!(written.returned.iter().all(|row| row[2] == Value::Null));
+                // Each row after the update: 8 + 8 + 1 (NULL) + 2.
+                assert_eq!((written.rows, written.bytes), (3, 57));
+                assert_eq!(tx.count_children(&ChildScan::new(&mentors, &parents, 1)).unwrap(), 2);
+                assert_eq!(tx.get("members", &[int(12)]).unwrap(), Some(member(12, 1, None, "m2")));
+                // A new key for the rest: the byte limit counts the rows as
+                // updated (8 + 8 + 8 + 2 = 26 each).
+                let write = ChildWrite::new(ChildScan::new(&mentors, &parents, 10)).bytes(Some(26), false);
+                let written = tx.update_children(&write, &[(2, int(20))]).unwrap();
+                assert_eq!((written.rows, written.bytes), (1, 26));
+                assert_eq!(tx.get("members", &[int(14)]).unwrap(), Some(member(14, 1, Some(20), "m4")));
+                assert_eq!(tx.count_children(&ChildScan::new(&mentors, &[vec![int(20)]], 1)).unwrap(), 1);
+                tx.commit().unwrap();
+            }
+
+            #[test]
+            fn child_scans_resume_after_a_position_across_parents() {
+                let store = store();
+                let mut tx = store.begin(Access::Read).unwrap();
+                let range = IndexRange::new("members", IndexRef::Index("by_team".into()));
+                let teams = [vec![int(2)], vec![int(1)]];
+                let all = tx.scan_children(&ChildScan::new(&range, &teams, 100)).unwrap();
+                let order: Vec<Vec<Value>> = all.into_iter().map(|(row, _)| row).collect();
+                assert_eq!(ids(&order), vec![10, 11, 12, 13, 14, 15, 20]);
+                let after = ScanPosition::after_row(store.schema(), &range, &order[5]).unwrap();
+                let rest = tx
+                    .scan_children(&ChildScan::new(&range, &teams, 100).after(Some(&after)))
+                    .unwrap();
+                assert_eq!(ids(&rest.into_iter().map(|(row, _)| row).collect::<Vec<_>>()), vec![20]);
+                assert_eq!(tx.count_children(&ChildScan::new(&range, &teams, 1).after(Some(&after))).unwrap(), 1);
             }
 
             #[test]
@@ -406,7 +550,10 @@ macro_rules! store_suite {
                 let mut tx = store.begin(Access::Read).unwrap();
                 assert!(matches!(tx.insert("teams", &team(5, "five")), Err(Error::ReadOnly)));
                 assert!(matches!(tx.delete("teams", &[int(1)]), Err(Error::ReadOnly)));
-                assert!(matches!(tx.put_job("j", b""), Err(Error::ReadOnly)));
+                assert!(matches!(
+                    tx.insert_job(&JobRow::new("teams", None, Vec::new())),
+                    Err(Error::ReadOnly)
+                ));
             }
 
             #[test]

@@ -209,7 +209,8 @@ fn identifiers_are_quoted_and_values_bound() {
 fn jobs_live_in_the_same_database() {
     let store = SqliteStore::open_in_memory(teams_schema(), SqliteOptions::default()).unwrap();
     let mut tx = store.begin(Access::Write).unwrap();
-    tx.put_job("j", b"{}").unwrap();
+    tx.insert_job(&cascadia::JobRow::new("teams", None, b"{}".to_vec()))
+        .unwrap();
     tx.commit().unwrap();
     let count: i64 = store
         .with_connection_mut(|conn| {

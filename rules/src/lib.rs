@@ -47,6 +47,9 @@ mod tests {
         assert!(!serves(&[0, 2, 1], &[0, 1]), "column 1 is third");
         assert!(!serves(&[1], &[0, 1]), "shorter than the lookup");
         assert!(!serves(&[1, 0], &[0]), "not the first column");
-        assert!(!serves(&[0, 0], &[0, 1]), "a repeated column is not another");
+        assert!(
+            !serves(&[0, 0], &[0, 1]),
+            "a repeated column is not another"
+        );
     }
 }

@@ -46,10 +46,15 @@ pub struct Database {
     store: Arc<dyn Store>,
     guard: Arc<Guard>,
     max_pending_jobs: usize,
+    job_lease: std::time::Duration,
 }
 
 /// The default pending-job cap ([`Database::with_max_pending_jobs`]).
 pub const DEFAULT_MAX_PENDING_JOBS: usize = 64;
+
+/// The default length of a worker's lease on a job
+/// ([`Database::with_job_lease`]): 30 seconds.
+pub const DEFAULT_JOB_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,7 +88,17 @@ impl Database {
             store,
             guard: Arc::new(Guard::default()),
             max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
+            job_lease: DEFAULT_JOB_LEASE,
         }
+    }
+
+    /// Sets how long a claim on a delete job lasts without a batch renewing
+    /// it (default [`DEFAULT_JOB_LEASE`]): a job whose worker — or whose
+    /// deleting caller — died is taken over by another worker this long
+    /// after its last committed batch. One batch must take less than this.
+    pub fn with_job_lease(mut self, lease: std::time::Duration) -> Self {
+        self.job_lease = lease;
+        self
     }
 
     /// Sets the pending-job cap (default [`DEFAULT_MAX_PENDING_JOBS`], at
@@ -103,19 +118,22 @@ impl Database {
         self.max_pending_jobs
     }
 
-    /// The engine of batched deletes over this database.
-    pub(crate) fn engine<'a>(
+    /// The engine of batched deletes over this database, running jobs as
+    /// `owner`.
+    fn engine<'a>(
         &'a self,
         ctx: Ctx<'a>,
         observer: Option<&'a crate::engine::progress::Observer>,
-        stop: Option<&'a std::sync::atomic::AtomicBool>,
+        owner: &'a str,
     ) -> Engine<'a> {
         Engine {
             store: &*self.store,
             ctx,
             observer,
-            stop,
+            stop: None,
             cap: self.max_pending_jobs,
+            owner,
+            lease_ms: crate::engine::worker::lease_ms(self.job_lease),
         }
     }
 
@@ -327,7 +345,8 @@ impl Database {
             DeleteMode::Batched => {
                 let ctx = Ctx::new(self.store.schema())?;
                 let table = self.store.schema().resolve(table)?.1;
-                let engine = self.engine(ctx, options.observer.as_ref(), None);
+                let owner = jobs::new_owner();
+                let engine = self.engine(ctx, options.observer.as_ref(), &owner);
                 delete_batched(engine, table, keys, options)
             }
             _ => self.write_one(|tx| tx.delete_rows(table, keys, options)),
@@ -403,6 +422,7 @@ impl Database {
                 batches: 0,
                 deleted: Default::default(),
                 updated: Default::default(),
+                lease: None,
             },
             self.max_pending_jobs,
             true,
@@ -445,10 +465,8 @@ impl Database {
     pub fn jobs(&self) -> Result<Vec<JobInfo>, Error> {
         let mut tx = self.store.begin(Access::Read)?;
         let mut infos = Vec::new();
-        for entry in jobs::read_index(&mut *tx)?.jobs {
-            if let Some(state) = jobs::read_state(&mut *tx, entry.id)? {
-                infos.push(state.info());
-            }
+        for row in tx.list_jobs(crate::store::JobFilter::ALL)? {
+            infos.push(jobs::decode(&row.state)?.info());
         }
         infos.sort_by_key(|info| info.id);
         Ok(infos)
@@ -511,7 +529,7 @@ impl Database {
         if state.status.is_active() {
             return Err(Error::JobActive { job: id });
         }
-        jobs::remove(&mut *tx, &state)?;
+        tx.delete_job(id)?;
         tx.commit()?;
         Ok(true)
     }
@@ -570,13 +588,13 @@ impl Database {
         change: impl FnOnce(&mut jobs::JobState) -> Result<Option<JobStatus>, Error>,
     ) -> Result<bool, Error> {
         let mut tx = self.store.begin(Access::Write)?;
-        let Some(mut state) = jobs::read_state(&mut *tx, id)? else {
+        let Some((mut row, mut state)) = jobs::read(&mut *tx, id)? else {
             return Err(Error::UnknownJob { job: id });
         };
         let Some(status) = change(&mut state)? else {
             return Ok(false);
         };
-        jobs::set_status(&mut *tx, &mut state, status)?;
+        jobs::set_status(&mut *tx, &mut row, &mut state, status)?;
         tx.commit()?;
         Ok(true)
     }
@@ -595,7 +613,7 @@ impl Worker {
     /// database's store and pending-job cap), polling every second when
     /// spawned.
     pub fn new(db: Database) -> Self {
-        Worker::over(db.store, db.max_pending_jobs)
+        Worker::over(db.store, db.max_pending_jobs, db.job_lease)
     }
 }
 

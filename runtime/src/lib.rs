@@ -75,7 +75,7 @@ pub use model::{metadata, planner};
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use database::{DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
+pub use database::{DEFAULT_JOB_LEASE, DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
 pub use engine::explain::{Explain, ExplainOptions, Refusal, TableCounts};
 pub use engine::integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
 pub use engine::jobs::{JobInfo, JobStatus};
@@ -99,6 +99,9 @@ pub use model::schema::{ForeignKey, Schema};
 pub use model::serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
 pub use model::table::{ColumnType, Id, Table};
 pub use model::value::{Key, Row, Value, ValueType, display_key};
-pub use store::{Access, Capabilities, ChildScan, JobRecord, MemoryStore, Store, Transaction};
+pub use store::{
+    Access, Capabilities, ChildScan, ChildWrite, Claim, JobFilter, JobRow, Lease, MemoryStore,
+    Store, Transaction, Written,
+};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};

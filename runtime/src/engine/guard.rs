@@ -10,10 +10,11 @@
 //! deletion time). A job's rows that are already gone are never reached: a
 //! row is deleted only after every row referencing it.
 //!
-//! Cost: one read of the job index's generation per written row with a
-//! foreign key; the active jobs' roots are cached per [`Database`] and
-//! reloaded when the generation changes. The search itself only runs when
-//! a soft-delete column or an active job's table lies above the parent.
+//! Cost: one listing of the active jobs (their ids and generations, no
+//! state) per written row with a foreign key; the active jobs' roots are
+//! cached per [`Database`] and reloaded when that list changes. The search
+//! itself only runs when a soft-delete column or an active job's table lies
+//! above the parent.
 //!
 //! [`Database`]: crate::Database
 
@@ -36,10 +37,11 @@ struct ActiveRoot {
     soft: Option<SoftCheck>,
 }
 
-/// The active jobs' roots, at one generation of the job index.
+/// The active jobs' roots, for one list of active jobs.
 #[derive(Debug, Default)]
 struct Cache {
-    generation: u64,
+    /// The active jobs (id, generation) the roots were read for.
+    jobs: Vec<(JobId, u64)>,
     roots: HashMap<(TableId, Key), ActiveRoot>,
     /// Tables from which an upward search can meet a soft-delete column or
     /// an active job's root.
@@ -53,16 +55,17 @@ pub(crate) struct Guard {
 }
 
 impl Guard {
-    fn rebuild(ctx: Ctx<'_>, tx: &mut dyn Transaction, generation: u64) -> Result<Cache, Error> {
+    fn rebuild(
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        active: Vec<(JobId, u64)>,
+    ) -> Result<Cache, Error> {
         let mut roots = HashMap::new();
         let mut interesting: HashSet<TableId> = (0..ctx.graph.tables.len())
             .filter(|&t| ctx.graph.tables[t].soft_delete.is_some())
             .collect();
-        for entry in jobs::read_index(tx)?.jobs {
-            if !entry.active {
-                continue;
-            }
-            let Some(state) = jobs::read_state(tx, entry.id)? else {
+        for &(id, _) in &active {
+            let Some(state) = jobs::read_state(tx, id)? else {
                 continue;
             };
             let Some(table) = ctx.graph.table_id(state.stack.root_table()) else {
@@ -70,7 +73,7 @@ impl Guard {
             };
             interesting.insert(table);
             let root = ActiveRoot {
-                job: entry.id,
+                job: id,
                 soft: state.stack.soft_check(),
             };
             for key in jobs::read_roots(tx, &state)? {
@@ -96,17 +99,17 @@ impl Guard {
             }
         }
         Ok(Cache {
-            generation,
+            jobs: active,
             roots,
             relevant,
         })
     }
 
-    /// Whether any row may be being deleted: a job was ever created, or a
-    /// table has a soft-delete column.
+    /// Whether any row may be being deleted: a job is active, or a table
+    /// has a soft-delete column.
     pub(crate) fn may_refuse(&self, ctx: Ctx<'_>, tx: &mut dyn Transaction) -> Result<bool, Error> {
         Ok(ctx.graph.tables.iter().any(|t| t.soft_delete.is_some())
-            || jobs::read_generation(tx)? != 0)
+            || !jobs::active(tx)?.is_empty())
     }
 
     /// Refuses `row` (of `table`, key `key`) referencing `parent` through
@@ -124,16 +127,19 @@ impl Guard {
     ) -> Result<(), Error> {
         let edge = ctx.fk(fk);
         let any_soft = ctx.graph.tables.iter().any(|t| t.soft_delete.is_some());
-        let generation = jobs::read_generation(tx)?;
-        if generation == 0 && !any_soft {
+        let active: Vec<(JobId, u64)> = jobs::active(tx)?
+            .into_iter()
+            .map(|row| (row.id, row.generation))
+            .collect();
+        if active.is_empty() && !any_soft {
             return Ok(());
         }
         let mut guard = self
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if guard.as_ref().is_none_or(|c| c.generation != generation) {
-            *guard = Some(Self::rebuild(ctx, tx, generation)?);
+        if guard.as_ref().is_none_or(|c| c.jobs != active) {
+            *guard = Some(Self::rebuild(ctx, tx, active)?);
         }
         let Some(cache) = guard.as_ref() else {
             return Ok(());

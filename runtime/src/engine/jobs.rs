@@ -1,46 +1,35 @@
-//! Delete jobs: their records in the store's job table, and what callers see
+//! Delete jobs: their rows in the store ([`JobRow`]), and what callers see
 //! of them ([`JobId`], [`JobInfo`], [`JobStatus`]).
 //!
 //! A batched delete that does not finish in its first batch becomes a job.
-//! Its record holds everything needed to resume it — the executor's stack,
-//! the budget, the counts so far — and is rewritten in the same transaction
-//! as every batch, so a crash between or inside batches loses nothing.
-//! Records, all in the store's job table (`Transaction::put_job`):
+//! Its row holds everything needed to resume it — the executor's stack, the
+//! budget, the counts so far, as the opaque [`JobRow::state`] — and is
+//! rewritten in the same transaction as every batch, so a crash between or
+//! inside batches loses nothing. The roots go beside it, 1,000 keys per
+//! chunk, written once (so that a batch does not rewrite them).
 //!
-//! - `index`: the job index — the next id, a generation number bumped on
-//!   every change of the set of jobs, and one small entry per job (table,
-//!   due time, whether it is active). Workers poll it.
-//! - `generation`: the index's generation alone: inserts read it to know
-//!   whether their cache of the rows being deleted is fresh.
-//! - `job-<id>`: a job's state (JSON), rewritten by every batch.
-//! - `job-<id>/roots/<chunk>`: the job's roots, 1,000 keys per record,
-//!   written once (so that a batch does not rewrite them).
-//!
-//! A finished job's records are deleted by its last batch. Failed and
-//! cancelled jobs stay (inactive) until [`Database::forget_job`](crate::Database::forget_job).
+//! Who runs a job between its batches is its lease ([`Lease`]): a worker
+//! claims a job ([`Transaction::claim_job`]), and each of its batches
+//! renews the lease; a worker that dies loses it when it expires, and
+//! another takes the job over. A finished job's row is deleted by its last
+//! batch; failed and cancelled jobs stay (inactive) until
+//! [`Database::forget_job`](crate::Database::forget_job).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::execute::delete::{DeleteStack, ROOT_CHUNK, chunk_id};
+use crate::engine::execute::delete::{DeleteStack, ROOT_CHUNK, Roots, SoftCheck, read_chunk};
 use crate::engine::outcome::Outcome;
 use crate::model::budget::Budget;
 use crate::model::error::Error;
 pub(crate) use crate::model::job::JobId;
 use crate::model::metadata::Name;
 use crate::model::value::Key;
-use crate::store::Transaction;
-
-/// Record id of the job index.
-pub(crate) const INDEX: &str = "index";
-
-/// Record id of the index's generation alone (read by every insert that may
-/// reference a row being deleted).
-pub(crate) const GENERATION: &str = "generation";
+use crate::store::{JobFilter, JobRow, Lease, Transaction};
 
 /// Version of the job state format.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Where a job stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,38 +147,6 @@ impl JobState {
     }
 }
 
-/// One job in the index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct IndexEntry {
-    pub(crate) id: JobId,
-    pub(crate) table: Name,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) due_ms: Option<i64>,
-    /// Queued or running.
-    pub(crate) active: bool,
-    /// A scheduled delete (checks its roots' deletion time).
-    #[serde(default)]
-    pub(crate) scheduled: bool,
-}
-
-/// The job index.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Index {
-    pub(crate) next_id: u64,
-    pub(crate) generation: u64,
-    pub(crate) jobs: Vec<IndexEntry>,
-}
-
-/// Record id of job `id`'s state.
-pub(crate) fn record_id(id: JobId) -> String {
-    format!("job-{:020}", id.0)
-}
-
-/// Record id prefix of job `id`'s root chunks.
-pub(crate) fn roots_prefix(id: JobId) -> String {
-    format!("job-{:020}/roots/", id.0)
-}
-
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -197,40 +154,23 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A worker's id, unique to this process and call: the process id, the
+/// time, and a counter.
+pub(crate) fn new_owner() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 fn json_error(error: serde_json::Error) -> Error {
     Error::JobState(error)
-}
-
-/// The job index (empty when no job was ever created).
-pub(crate) fn read_index(tx: &mut dyn Transaction) -> Result<Index, Error> {
-    match tx.get_job(INDEX)? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(json_error),
-        None => Ok(Index::default()),
-    }
-}
-
-/// Writes the job index, with a new generation.
-pub(crate) fn write_index(tx: &mut dyn Transaction, index: &mut Index) -> Result<(), Error> {
-    index.generation += 1;
-    let bytes = serde_json::to_vec(index).map_err(json_error)?;
-    tx.put_job(INDEX, &bytes)?;
-    tx.put_job(GENERATION, index.generation.to_string().as_bytes())
-}
-
-/// The index's generation (0 when no job was ever created).
-pub(crate) fn read_generation(tx: &mut dyn Transaction) -> Result<u64, Error> {
-    Ok(tx
-        .get_job(GENERATION)?
-        .and_then(|bytes| std::str::from_utf8(&bytes).ok()?.parse().ok())
-        .unwrap_or(0))
-}
-
-/// Job `id`'s state, if the job exists.
-pub(crate) fn read_state(tx: &mut dyn Transaction, id: JobId) -> Result<Option<JobState>, Error> {
-    match tx.get_job(&record_id(id))? {
-        Some(bytes) => decode(&bytes).map(Some),
-        None => Ok(None),
-    }
 }
 
 /// Decodes a job state.
@@ -238,69 +178,86 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobState, Error> {
     serde_json::from_slice(bytes).map_err(json_error)
 }
 
-/// Encodes and writes a job state; returns the bytes written.
-pub(crate) fn write_state(tx: &mut dyn Transaction, state: &JobState) -> Result<Vec<u8>, Error> {
-    let bytes = serde_json::to_vec(state).map_err(json_error)?;
-    tx.put_job(&record_id(state.id), &bytes)?;
-    Ok(bytes)
+/// Encodes a job state.
+pub(crate) fn encode(state: &JobState) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(state).map_err(json_error)
 }
 
-/// Writes root chunks of job `id`.
+/// Job `id`'s row and decoded state, if the job exists.
+pub(crate) fn read(
+    tx: &mut dyn Transaction,
+    id: JobId,
+) -> Result<Option<(JobRow, JobState)>, Error> {
+    match tx.job(id)? {
+        Some(row) => {
+            let state = decode(&row.state)?;
+            Ok(Some((row, state)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Job `id`'s state, if the job exists.
+pub(crate) fn read_state(tx: &mut dyn Transaction, id: JobId) -> Result<Option<JobState>, Error> {
+    Ok(read(tx, id)?.map(|(_, state)| state))
+}
+
+/// Writes `state` into `row` (its activity follows the status; a change of
+/// activity bumps the generation) and the row into the store; returns the
+/// bytes written.
+pub(crate) fn write(
+    tx: &mut dyn Transaction,
+    row: &mut JobRow,
+    state: &JobState,
+) -> Result<Vec<u8>, Error> {
+    let active = state.status.is_active();
+    if row.active != active {
+        row.active = active;
+        row.generation += 1;
+    }
+    row.due_ms = state.due_ms;
+    row.state = encode(state)?;
+    tx.update_job(row)?;
+    Ok(row.state.clone())
+}
+
+/// Writes chunks of job `id`'s roots.
 pub(crate) fn write_chunks(
     tx: &mut dyn Transaction,
     id: JobId,
     chunks: &[(u64, Vec<Key>)],
 ) -> Result<(), Error> {
-    let prefix = roots_prefix(id);
     for (chunk, keys) in chunks {
         let bytes = crate::model::compact::encode_keys(keys).map_err(json_error)?;
-        tx.put_job(&chunk_id(&prefix, *chunk), &bytes)?;
+        tx.put_job_roots(id, *chunk, &bytes)?;
     }
     Ok(())
 }
 
 /// Every root of a job (reading its chunks).
 pub(crate) fn read_roots(tx: &mut dyn Transaction, state: &JobState) -> Result<Vec<Key>, Error> {
-    let prefix = roots_prefix(state.id);
     let mut roots = Vec::new();
     let chunks = state.stack.roots_end().div_ceil(ROOT_CHUNK as u64);
     for chunk in 0..chunks {
-        if let Some(bytes) = tx.get_job(&chunk_id(&prefix, chunk))? {
-            roots.extend(crate::model::compact::decode_keys(&bytes).map_err(json_error)?);
-        }
+        roots.extend(read_chunk(tx, state.id, chunk)?);
     }
     Ok(roots)
 }
 
-/// Deletes every record of a job and its index entry.
-pub(crate) fn remove(tx: &mut dyn Transaction, state: &JobState) -> Result<(), Error> {
-    let prefix = roots_prefix(state.id);
-    for chunk in 0..state.stack.roots_end().div_ceil(ROOT_CHUNK as u64) {
-        tx.delete_job(&chunk_id(&prefix, chunk))?;
-    }
-    tx.delete_job(&record_id(state.id))?;
-    let mut index = read_index(tx)?;
-    index.jobs.retain(|entry| entry.id != state.id);
-    write_index(tx, &mut index)
-}
-
-/// Sets a job's status, in its state and in the index.
+/// Sets a job's status and writes it; returns the bytes written.
 pub(crate) fn set_status(
     tx: &mut dyn Transaction,
+    row: &mut JobRow,
     state: &mut JobState,
     status: JobStatus,
 ) -> Result<Vec<u8>, Error> {
-    let active = status.is_active();
     state.status = status;
-    let bytes = write_state(tx, state)?;
-    let mut index = read_index(tx)?;
-    if let Some(entry) = index.jobs.iter_mut().find(|e| e.id == state.id) {
-        if entry.active != active {
-            entry.active = active;
-            write_index(tx, &mut index)?;
-        }
-    }
-    Ok(bytes)
+    write(tx, row, state)
+}
+
+/// The active jobs (without their state).
+pub(crate) fn active(tx: &mut dyn Transaction) -> Result<Vec<JobRow>, Error> {
+    tx.list_jobs(JobFilter::ACTIVE)
 }
 
 /// What a new job is.
@@ -315,59 +272,69 @@ pub(crate) struct NewJob {
     /// transaction); else a fresh one is made from `roots`.
     pub(crate) stack: Option<DeleteStack>,
     pub(crate) batch_rows: usize,
-    pub(crate) soft: Option<crate::engine::execute::delete::SoftCheck>,
+    pub(crate) soft: Option<SoftCheck>,
     /// Batches already run (the first, in this transaction), and their
     /// counts.
     pub(crate) batches: u64,
     pub(crate) deleted: BTreeMap<Name, u64>,
     pub(crate) updated: BTreeMap<Name, u64>,
+    /// The lease of the worker that runs it, if one already does.
+    pub(crate) lease: Option<Lease>,
 }
 
-/// Creates a job in `tx`: its roots, its state and its index entry.
+/// Appends `roots` to an active job of `table` that runs at once (not
+/// scheduled), for the pending-job cap; returns its id and state bytes, or
+/// `None` when there is no such job.
+fn coalesce(
+    tx: &mut dyn Transaction,
+    table: &str,
+    roots: Vec<Key>,
+) -> Result<Option<(JobId, Vec<u8>)>, Error> {
+    let candidates: Vec<JobId> = active(tx)?
+        .into_iter()
+        .filter(|row| row.due_ms.is_none() && row.table == table)
+        .map(|row| row.id)
+        .collect();
+    for id in candidates {
+        let Some((mut row, mut state)) = read(tx, id)? else {
+            continue;
+        };
+        if !state.status.is_active() {
+            continue;
+        }
+        let chunks = state.stack.append_roots(roots);
+        write_chunks(tx, id, &chunks)?;
+        row.generation += 1;
+        let bytes = write(tx, &mut row, &state)?;
+        tracing::debug!(job = %id, %table, "coalesced into an active job (pending-job cap)");
+        return Ok(Some((id, bytes)));
+    }
+    Ok(None)
+}
+
+/// Creates a job in `tx`: its row and its roots.
 ///
 /// With `coalesce` and at least `cap` active jobs, the roots are appended
-/// to an active job of the same table that runs at once (not scheduled, not
-/// started by this call) instead; its id is returned. With no such job the
-/// job is created anyway past the cap when `coalesce` is false, and refused
-/// with [`Error::TooManyJobs`] when it is true.
+/// to an active job of the same table that runs at once (not scheduled)
+/// instead; its id is returned. With no such job the job is refused with
+/// [`Error::TooManyJobs`]. Without `coalesce` the cap is not checked.
 pub(crate) fn create(
     tx: &mut dyn Transaction,
     job: NewJob,
     cap: usize,
-    coalesce: bool,
+    coalesce_past_cap: bool,
 ) -> Result<(JobId, Vec<u8>), Error> {
-    let mut index = read_index(tx)?;
-    let active = index.jobs.iter().filter(|e| e.active).count();
-    if coalesce && active >= cap {
-        let candidates: Vec<JobId> = index
-            .jobs
-            .iter()
-            .filter(|e| e.active && !e.scheduled && e.due_ms.is_none() && e.table == job.table)
-            .map(|e| e.id)
-            .collect();
-        for id in candidates {
-            let Some(mut state) = read_state(tx, id)? else {
-                continue;
-            };
-            if !state.status.is_active() {
-                continue;
-            }
-            let chunks = state.stack.append_roots(job.roots);
-            write_chunks(tx, id, &chunks)?;
-            let bytes = write_state(tx, &state)?;
-            write_index(tx, &mut index)?;
-            tracing::debug!(job = %id, table = %job.table, "coalesced into an active job (pending-job cap)");
-            return Ok((id, bytes));
-        }
-        return Err(Error::TooManyJobs {
-            table: job.table,
-            cap,
-        });
+    if coalesce_past_cap && active(tx)?.len() >= cap {
+        let table = job.table.clone();
+        return match coalesce(tx, &table, job.roots)? {
+            Some(found) => Ok(found),
+            None => Err(Error::TooManyJobs { table, cap }),
+        };
     }
-    index.next_id = index.next_id.max(1);
-    let id = JobId(index.next_id);
-    index.next_id += 1;
-    let prefix = roots_prefix(id);
+    let mut row = JobRow::new(job.table.to_string(), job.due_ms, Vec::new());
+    row.lease = job.lease.clone();
+    let id = tx.insert_job(&row)?;
+    row.id = id;
     let count = job.roots.len() as u64;
     let chunks: Vec<(u64, Vec<Key>)> = job
         .roots
@@ -376,8 +343,8 @@ pub(crate) fn create(
         .map(|(i, keys)| (i as u64, keys.to_vec()))
         .collect();
     write_chunks(tx, id, &chunks)?;
-    let roots = crate::engine::execute::delete::Roots::Stored {
-        prefix,
+    let roots = Roots::Stored {
+        job: id,
         end: count,
         count,
     };
@@ -407,14 +374,6 @@ pub(crate) fn create(
         updated: job.updated,
         stack,
     };
-    let bytes = write_state(tx, &state)?;
-    index.jobs.push(IndexEntry {
-        id,
-        table: job.table,
-        due_ms: job.due_ms,
-        active: true,
-        scheduled: job.soft.is_some(),
-    });
-    write_index(tx, &mut index)?;
+    let bytes = write(tx, &mut row, &state)?;
     Ok((id, bytes))
 }

@@ -3,12 +3,14 @@
 //! scheduled by [`DeleteMode::Scheduled`](crate::DeleteMode::Scheduled), or
 //! left behind by a process that died in the middle of a batched delete.
 //!
-//! A worker runs the due jobs in id order, batch by batch, until none is
-//! due ([`Worker::run_until_idle`]), or on a background thread that polls
-//! the job index ([`Worker::spawn`]) until its handle stops it (between
-//! batches: a batch is a transaction). Several workers, in one process or
-//! several, may run at once: each batch reads the job's state inside its
-//! write transaction, so two workers on one job take turns.
+//! A worker claims the due jobs in id order and runs each batch by batch,
+//! until none is left ([`Worker::run_until_idle`]), or on a background
+//! thread that polls for jobs ([`Worker::spawn`]) until its handle stops it
+//! (between batches: a batch is a transaction). Several workers — threads,
+//! processes, machines — drain one queue together: a claim takes a lease
+//! on the job ([`Transaction::claim_job`](crate::Transaction::claim_job)),
+//! every batch renews it, and a job whose worker died is taken over by
+//! another when its lease expires ([`Worker::lease`]).
 //!
 //! A SQLite store shares one connection between its clones; for a worker
 //! thread that does not wait on the main thread's connection, open a second
@@ -20,12 +22,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::engine::context::Ctx;
-use crate::engine::execute::batched::{Engine, JobEnd, run_job};
+use crate::engine::execute::batched::{Engine, JobEnd, run_job, run_to_end};
 use crate::engine::jobs::{self, JobId};
 use crate::engine::outcome::Outcome;
 use crate::engine::progress::Observer;
 use crate::model::error::Error;
-use crate::store::{Access, Store};
+use crate::store::{Access, Claim, Store};
 
 /// What a worker did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +60,8 @@ pub struct Worker {
     store: Arc<dyn Store>,
     /// The pending-job cap of the database it was made from.
     cap: usize,
+    /// How long a claim on a job lasts without a batch renewing it.
+    lease: Duration,
     observer: Option<Observer>,
     poll_interval: Duration,
 }
@@ -74,22 +78,30 @@ impl std::fmt::Debug for Worker {
 impl Worker {
     /// A worker over `store`, with the pending-job cap `cap`, polling every
     /// second when spawned.
-    pub(crate) fn over(store: Arc<dyn Store>, cap: usize) -> Self {
+    pub(crate) fn over(store: Arc<dyn Store>, cap: usize, lease: Duration) -> Self {
         Worker {
             store,
             cap,
+            lease,
             observer: None,
             poll_interval: Duration::from_secs(1),
         }
     }
 
-    fn engine<'a>(&'a self, ctx: Ctx<'a>, stop: Option<&'a AtomicBool>) -> Engine<'a> {
+    fn engine<'a>(
+        &'a self,
+        ctx: Ctx<'a>,
+        stop: Option<&'a AtomicBool>,
+        owner: &'a str,
+    ) -> Engine<'a> {
         Engine {
             store: &*self.store,
             ctx,
             observer: self.observer.as_ref(),
             stop,
             cap: self.cap,
+            owner,
+            lease_ms: lease_ms(self.lease),
         }
     }
 
@@ -114,45 +126,40 @@ impl Worker {
         self
     }
 
-    /// The ids of the active jobs that are due now, in id order.
-    fn due(&self) -> Result<Vec<JobId>, Error> {
-        let mut tx = self.store.begin(Access::Read)?;
+    /// How long this worker's claim on a job lasts without a batch renewing
+    /// it (default: the database's, [`Database::with_job_lease`](crate::Database::with_job_lease)).
+    /// A job whose worker died is taken over by another this long after its
+    /// last batch; a batch must take less than this.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Claims the next due job for `owner`, in its own short transaction.
+    fn claim(&self, owner: &str) -> Result<Option<JobId>, Error> {
+        let mut tx = self.store.begin(Access::Write)?;
         let now = jobs::now_ms();
-        let mut due: Vec<JobId> = jobs::read_index(&mut *tx)?
-            .jobs
-            .into_iter()
-            .filter(|e| e.active && e.due_ms.is_none_or(|due| due <= now))
-            .map(|e| e.id)
-            .collect();
-        due.sort();
-        Ok(due)
+        let until = now.saturating_add(lease_ms(self.lease));
+        let claimed = tx.claim_job(&Claim::new(owner, now, until))?;
+        tx.commit()?;
+        Ok(claimed.map(|row| row.id))
     }
 
     fn run(&self, stop: Option<&AtomicBool>) -> Result<WorkerReport, Error> {
         let ctx = Ctx::new(self.store.schema())?;
-        let engine = self.engine(ctx, stop);
+        let owner = jobs::new_owner();
+        let engine = self.engine(ctx, stop, &owner);
         let mut report = WorkerReport::default();
-        let mut tried: Vec<JobId> = Vec::new();
-        loop {
-            let due: Vec<JobId> = self
-                .due()?
-                .into_iter()
-                .filter(|id| !tried.contains(id))
-                .collect();
-            if due.is_empty() {
-                return Ok(report);
-            }
-            for id in due {
-                tried.push(id);
-                match run_job(engine, id, None)? {
-                    JobEnd::Finished(outcome) => report.finished.push((id, outcome)),
-                    JobEnd::Failed(error) => report.failed.push((id, error.to_string())),
-                    JobEnd::Cancelled(reason) => report.cancelled.push((id, reason)),
-                    JobEnd::Stopped => return Ok(report),
-                    JobEnd::NotDue | JobEnd::Gone => {}
-                }
+        while let Some(id) = self.claim(&owner)? {
+            match run_job(engine, id, None)? {
+                JobEnd::Finished(outcome) => report.finished.push((id, outcome)),
+                JobEnd::Failed(error) => report.failed.push((id, error.to_string())),
+                JobEnd::Cancelled(reason) => report.cancelled.push((id, reason)),
+                JobEnd::Stopped => return Ok(report),
+                JobEnd::NotDue | JobEnd::Gone | JobEnd::Busy => {}
             }
         }
+        Ok(report)
     }
 
     /// Runs every due job to its end, then returns. Jobs that fail or are
@@ -171,24 +178,25 @@ impl Worker {
     /// [`Error::JobCancelled`]; store errors.
     pub fn run_job(&self, id: JobId) -> Result<Outcome, Error> {
         let ctx = Ctx::new(self.store.schema())?;
-        let engine = self.engine(ctx, None);
+        let owner = jobs::new_owner();
+        let engine = self.engine(ctx, None, &owner);
         // Make it due.
         {
             let mut tx = self.store.begin(Access::Write)?;
-            let Some(mut state) = jobs::read_state(&mut *tx, id)? else {
+            let Some((mut row, mut state)) = jobs::read(&mut *tx, id)? else {
                 return Err(Error::UnknownJob { job: id });
             };
             if state.due_ms.is_some_and(|due| due > jobs::now_ms()) {
                 state.due_ms = Some(jobs::now_ms());
-                jobs::write_state(&mut *tx, &state)?;
+                jobs::write(&mut *tx, &mut row, &state)?;
                 tx.commit()?;
             }
         }
-        match run_job(engine, id, None)? {
+        match run_to_end(engine, id, None)? {
             JobEnd::Finished(outcome) => Ok(outcome),
             JobEnd::Failed(error) => Err(error),
             JobEnd::Cancelled(reason) => Err(Error::JobCancelled { job: id, reason }),
-            JobEnd::Gone | JobEnd::NotDue | JobEnd::Stopped => Ok(Outcome {
+            JobEnd::Gone | JobEnd::NotDue | JobEnd::Stopped | JobEnd::Busy => Ok(Outcome {
                 job: Some(id),
                 ..Outcome::default()
             }),
@@ -260,4 +268,9 @@ impl WorkerHandle {
             },
         }
     }
+}
+
+/// A lease's length in milliseconds.
+pub(crate) fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,9 +1,13 @@
 //! The storage layer: a small [`Store`] trait that opens transactions, and a
-//! [`Transaction`] trait with the row operations the executor needs — get by
-//! primary key, index scans with a resume position and a row limit, insert,
-//! update and delete by primary key — plus job records written in the same
-//! transaction as the rows, so that a batch of writes and the job state that
-//! follows it commit together.
+//! [`Transaction`] trait with what the engine needs — get by primary key,
+//! index scans with a resume position and a row limit, insert, update and
+//! delete by primary key; set-based operations on the rows referencing a set
+//! of parents ([`scan`]), which a SQL store runs in a statement each; and job
+//! rows ([`JobRow`]) written in the same transaction as the rows, so that a
+//! batch of writes and the job state that follows it commit together.
+//!
+//! This layer imports only the model: a backend is one folder here and one
+//! cargo feature, and adding one edits no other file but the feature list.
 //!
 //! Stores hold rows; they enforce primary and unique keys (as SQL does, NULLs
 //! never collide) but not foreign keys: referential integrity and actions are
@@ -19,15 +23,20 @@ use std::collections::HashSet;
 
 use crate::model::error::Error;
 use crate::model::index_range::IndexRange;
+use crate::model::job::JobId;
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
 use crate::model::value::{Key, Row, Value};
 
+mod job;
 mod memory;
+pub mod scan;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+pub use job::{Claim, JobFilter, JobRow, Lease};
 pub use memory::MemoryStore;
+pub use scan::{ChildScan, ChildWrite, Written};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{JournalMode, SqliteOptions, SqliteStore, Synchronous};
 
@@ -70,99 +79,12 @@ pub struct Capabilities {
     /// Savepoints: one operation inside a larger transaction can be undone
     /// alone. Both built-in backends have them.
     pub savepoints: bool,
-}
-
-/// A scan of the rows referencing any of several parents, for
-/// [`Transaction::scan_children`].
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub struct ChildScan<'a> {
-    /// The table and the index to read; no prefix, no range.
-    pub range: &'a IndexRange,
-    /// The parents' values, each a full prefix of the index (the foreign
-    /// key's columns in index order). NULL-holding prefixes match nothing.
-    pub prefixes: &'a [Key],
-    /// Resume strictly after this position (rows come in index order, then
-    /// primary-key order, across all prefixes).
-    pub after: Option<&'a ScanPosition>,
-    /// Most rows to return.
-    pub limit: usize,
-    /// The columns the caller needs (positions); a store may return the
-    /// others as NULL. `None`: every column.
-    pub columns: Option<&'a [usize]>,
-}
-
-impl<'a> ChildScan<'a> {
-    /// A scan of every column, from the start.
-    pub fn new(range: &'a IndexRange, prefixes: &'a [Key], limit: usize) -> Self {
-        ChildScan {
-            range,
-            prefixes,
-            after: None,
-            limit,
-            columns: None,
-        }
-    }
-
-    /// Resumes after `after`.
-    pub fn after(mut self, after: Option<&'a ScanPosition>) -> Self {
-        self.after = after;
-        self
-    }
-
-    /// Asks only for `columns`.
-    pub fn columns(mut self, columns: &'a [usize]) -> Self {
-        self.columns = Some(columns);
-        self
-    }
-}
-
-/// [`Transaction::scan_children`] by one [`Transaction::scan`] per prefix,
-/// in order.
-pub fn children_one_by_one<T: Transaction + ?Sized>(
-    tx: &mut T,
-    scan: &ChildScan<'_>,
-) -> Result<Vec<(Row, u64)>, Error> {
-    let mut prefixes: Vec<&Key> = scan
-        .prefixes
-        .iter()
-        .filter(|p| !p.iter().any(Value::is_null))
-        .collect();
-    prefixes.sort();
-    prefixes.dedup();
-    let mut out = Vec::new();
-    for prefix in prefixes {
-        if out.len() >= scan.limit {
-            break;
-        }
-        let after = match scan.after {
-            Some(after) => match after.index.get(..prefix.len()) {
-                Some(head) if head < prefix.as_slice() => None,
-                Some(head) if head == prefix.as_slice() => Some(after),
-                _ => continue,
-            },
-            None => None,
-        };
-        let range = IndexRange {
-            prefix: prefix.clone(),
-            ..scan.range.clone()
-        };
-        let rows = tx.scan(&range, after, scan.limit - out.len())?;
-        out.extend(rows.into_iter().map(|row| {
-            let size = row.iter().map(|v| v.size_bytes() as u64).sum();
-            (row, size)
-        }));
-    }
-    Ok(out)
-}
-
-/// A job record: an id and the job's opaque serialised state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobRecord {
-    /// The job's id.
-    pub id: String,
-    /// The job's state, as the executor serialised it.
-    pub state: Vec<u8>,
+    /// A write transaction excludes every other writer until it ends
+    /// (SQLite's `BEGIN IMMEDIATE`, the memory store's lock): nothing can
+    /// change between two statements of one transaction. The engine then
+    /// skips re-checking, at the end of a batch, what it checked earlier in
+    /// the same transaction.
+    pub serialized_writes: bool,
 }
 
 /// A storage backend: opens transactions over the tables of its [`Schema`].
@@ -192,16 +114,30 @@ pub trait Store: Send + Sync {
     fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error>;
 }
 
-/// A transaction of a [`Store`]: row operations, job records, savepoints.
-/// Dropping it without [`commit`](Transaction::commit) rolls everything back.
+/// A transaction of a [`Store`]: row operations, set-based operations on
+/// the rows referencing some parents, savepoints, job rows. Dropping it
+/// without [`commit`](Transaction::commit) rolls everything back.
 ///
 /// Tables are named by SQL name; rows hold one value per column in column
 /// order; keys are primary-key values in key order. The caller (the
 /// executor) passes rows of the right shape and types; stores check shapes
 /// and keys, not foreign keys.
+///
+/// The set-based operations ([`scan_children`](Self::scan_children),
+/// [`count_children`](Self::count_children),
+/// [`delete_many`](Self::delete_many),
+/// [`delete_children`](Self::delete_children),
+/// [`update_children`](Self::update_children)) have row-at-a-time default
+/// implementations over `scan`, `delete` and `update` ([`scan`](self::scan)
+/// module's functions), so a key-value or document store implements only
+/// the row operations; a SQL store overrides them with a few statements per
+/// call (`DELETE ... RETURNING`, `UPDATE ... WHERE fk IN (...)`).
 pub trait Transaction {
     /// Whether the transaction may write.
     fn access(&self) -> Access;
+
+    /// The schema of the store the transaction belongs to.
+    fn schema(&self) -> &Schema;
 
     /// The row with primary key `key`, if any.
     ///
@@ -240,21 +176,26 @@ pub trait Transaction {
         limit: usize,
     ) -> Result<Vec<Row>, Error>;
 
-    /// Up to `scan.limit` rows referencing any of several parents: the rows
-    /// of `scan.range`'s index whose first columns equal one of
-    /// `scan.prefixes`, ordered by the index's columns then the primary key
-    /// (across prefixes), strictly after `scan.after`. Each row comes with
-    /// its serialised size ([`Value::size_bytes`] summed over every column,
-    /// whether returned or not). The executor's child scans use it so that a
-    /// store can answer many parents with one query and skip columns.
-    ///
-    /// The default runs one [`scan`](Transaction::scan) per prefix
-    /// ([`children_one_by_one`]) and returns every column.
+    /// Up to `scan.limit` rows referencing any of several parents (see
+    /// [`ChildScan`]), each with its serialised size ([`Value::size_bytes`]
+    /// summed over every column, whether returned or not). The default runs
+    /// one [`scan`](Transaction::scan) per prefix
+    /// ([`scan::children_one_by_one`]) and returns every column.
     ///
     /// # Errors
     /// As [`scan`](Transaction::scan).
     fn scan_children(&mut self, scan: &ChildScan<'_>) -> Result<Vec<(Row, u64)>, Error> {
-        children_one_by_one(self, scan)
+        scan::children_one_by_one(self, scan)
+    }
+
+    /// How many rows reference any of the parents of `scan` (its `limit`
+    /// and `columns` are ignored). The default counts pages of
+    /// [`scan_children`](Transaction::scan_children).
+    ///
+    /// # Errors
+    /// As [`scan`](Transaction::scan).
+    fn count_children(&mut self, scan: &ChildScan<'_>) -> Result<u64, Error> {
+        scan::count_children_by_pages(self, scan)
     }
 
     /// Inserts a row.
@@ -291,6 +232,40 @@ pub trait Transaction {
         Ok(deleted)
     }
 
+    /// Deletes up to `write.scan.limit` rows referencing any of the parents
+    /// of `write.scan`, in scan order, within `write.bytes`; returns how
+    /// many, their sizes, and the columns asked for (SQL: `DELETE ...
+    /// WHERE key IN (SELECT ... LIMIT n) RETURNING ...`). The default reads
+    /// the rows, then deletes them by key
+    /// ([`scan::delete_children_one_by_one`]).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`], as [`scan`](Transaction::scan), backend errors.
+    fn delete_children(&mut self, write: &ChildWrite<'_>) -> Result<Written, Error> {
+        scan::delete_children_one_by_one(self, write)
+    }
+
+    /// Sets the columns `set` (position, value) on up to `write.scan.limit`
+    /// rows referencing any of the parents of `write.scan`, in scan order,
+    /// within `write.bytes` (counted on the rows as updated); returns how
+    /// many, their sizes, and the columns asked for, as updated (SQL:
+    /// `UPDATE ... SET ... WHERE key IN (SELECT ... LIMIT n) RETURNING
+    /// ...`). The executor uses it for SET NULL and SET DEFAULT, and to
+    /// rewrite the foreign-key columns of the rows referencing a changed key
+    /// (ON UPDATE CASCADE); it never sets a column of a unique key this way.
+    /// The default reads the rows, then replaces each
+    /// ([`scan::update_children_one_by_one`]).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`], as [`scan`](Transaction::scan), backend errors.
+    fn update_children(
+        &mut self,
+        write: &ChildWrite<'_>,
+        set: &[(usize, Value)],
+    ) -> Result<Written, Error> {
+        scan::update_children_one_by_one(self, write, set)
+    }
+
     /// Opens a savepoint: what follows can be undone alone with
     /// [`rollback_to_savepoint`](Transaction::rollback_to_savepoint).
     /// Savepoints nest.
@@ -311,29 +286,60 @@ pub trait Transaction {
     /// [`Error::NoSavepoint`], backend errors.
     fn rollback_to_savepoint(&mut self) -> Result<(), Error>;
 
-    /// Writes job `id`'s state (insert or replace), in this transaction.
+    /// Inserts a job (its `id` is ignored) and returns the id the store
+    /// gave it: larger than every id given before.
     ///
     /// # Errors
     /// [`Error::ReadOnly`], backend errors.
-    fn put_job(&mut self, id: &str, state: &[u8]) -> Result<(), Error>;
+    fn insert_job(&mut self, job: &JobRow) -> Result<JobId, Error>;
 
-    /// Job `id`'s state, if the job exists.
+    /// Job `id`, with its state. In a write transaction of a server store,
+    /// the job's row stays locked until the transaction ends.
     ///
     /// # Errors
     /// Backend errors.
-    fn get_job(&mut self, id: &str) -> Result<Option<Vec<u8>>, Error>;
+    fn job(&mut self, id: JobId) -> Result<Option<JobRow>, Error>;
 
-    /// Deletes job `id`; returns whether it existed.
+    /// Replaces job `job.id`'s row; returns whether it existed.
     ///
     /// # Errors
     /// [`Error::ReadOnly`], backend errors.
-    fn delete_job(&mut self, id: &str) -> Result<bool, Error>;
+    fn update_job(&mut self, job: &JobRow) -> Result<bool, Error>;
 
-    /// Every job, by id.
+    /// Deletes job `id` and its roots; returns whether it existed.
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`], backend errors.
+    fn delete_job(&mut self, id: JobId) -> Result<bool, Error>;
+
+    /// The jobs `filter` selects, by id.
     ///
     /// # Errors
     /// Backend errors.
-    fn list_jobs(&mut self) -> Result<Vec<JobRecord>, Error>;
+    fn list_jobs(&mut self, filter: JobFilter) -> Result<Vec<JobRow>, Error>;
+
+    /// Claims the active, due job with the smallest id that no other worker
+    /// holds a live lease on ([`JobRow::claimable`]): sets its lease to
+    /// `claim`'s owner and expiry, and returns it with its state. In a
+    /// server store the row is locked until the transaction ends, and rows
+    /// other transactions hold are skipped (`FOR UPDATE SKIP LOCKED`), so
+    /// concurrent claims never return the same job.
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`], backend errors.
+    fn claim_job(&mut self, claim: &Claim<'_>) -> Result<Option<JobRow>, Error>;
+
+    /// Writes chunk `chunk` of job `id`'s roots (insert or replace).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`], backend errors.
+    fn put_job_roots(&mut self, id: JobId, chunk: u64, keys: &[u8]) -> Result<(), Error>;
+
+    /// Chunk `chunk` of job `id`'s roots, if written.
+    ///
+    /// # Errors
+    /// Backend errors.
+    fn job_roots(&mut self, id: JobId, chunk: u64) -> Result<Option<Vec<u8>>, Error>;
 
     /// Commits everything written in the transaction.
     ///

@@ -53,7 +53,7 @@ use crate::model::error::{Error, Operation};
 use crate::model::graph::TableId;
 use crate::model::metadata::{Action, Name};
 use crate::model::value::Key;
-use crate::store::{Access, Store, Transaction};
+use crate::store::{Access, Lease, Store, Transaction};
 
 /// How many times a job rescans its frames after rows appeared under rows
 /// it was deleting, before it fails.
@@ -68,6 +68,20 @@ pub(crate) struct Engine<'a> {
     pub(crate) stop: Option<&'a AtomicBool>,
     /// The pending-job cap.
     pub(crate) cap: usize,
+    /// Who runs jobs here: the owner of the leases this engine takes.
+    pub(crate) owner: &'a str,
+    /// How long a lease lasts, in milliseconds (each batch renews it).
+    pub(crate) lease_ms: i64,
+}
+
+impl Engine<'_> {
+    /// The lease this engine takes or renews now.
+    fn lease(&self) -> Lease {
+        Lease {
+            owner: self.owner.to_owned(),
+            until_ms: jobs::now_ms().saturating_add(self.lease_ms),
+        }
+    }
 }
 
 /// How a run of a job ended.
@@ -85,6 +99,8 @@ pub(crate) enum JobEnd {
     Stopped,
     /// The job's record is gone (finished by another worker, forgotten).
     Gone,
+    /// Another worker holds the job's lease.
+    Busy,
 }
 
 /// Whether an error leaves the job to be resumed (a store error) rather than
@@ -224,20 +240,9 @@ pub(crate) fn delete_batched(
     )?;
 
     let mut tx = engine.store.begin(Access::Write)?;
-    let index = jobs::read_index(&mut *tx)?;
-    if index.jobs.iter().filter(|e| e.active).count() >= engine.cap {
+    if jobs::active(&mut *tx)?.len() >= engine.cap {
         // Past the cap: no new job, the roots join an active one.
-        let job = new_job(
-            &name,
-            keys.to_vec(),
-            &budget,
-            options,
-            None,
-            0,
-            &[],
-            &[],
-            ctx,
-        );
+        let job = new_job(&name, keys.to_vec(), &budget, options, None, &[], &[], ctx);
         let (id, _) = jobs::create(&mut *tx, job, engine.cap, true)?;
         tx.commit()?;
         return finish_inline(engine, id, None);
@@ -273,17 +278,17 @@ pub(crate) fn delete_batched(
         return Ok(outcome);
     }
     let held = stack.held_rows();
-    let job = new_job(
+    let mut job = new_job(
         &name,
         keys.to_vec(),
         &budget,
         options,
         Some(stack),
-        1,
         &batch.deleted,
         &batch.updated,
         ctx,
     );
+    job.lease = Some(engine.lease());
     let (id, bytes) = jobs::create(&mut *tx, job, usize::MAX, false)?;
     let state = jobs::read_state(&mut *tx, id)?;
     batch_hook();
@@ -307,17 +312,18 @@ pub(crate) fn delete_batched(
 }
 
 /// Runs job `id` to its end on the calling thread, for a delete that waits
-/// for its rows to be gone.
+/// for its rows to be gone. While another worker holds the job's lease, it
+/// waits (and takes the job over if the lease expires).
 fn finish_inline(
     engine: Engine<'_>,
     id: JobId,
     cache: Option<(Vec<u8>, JobState)>,
 ) -> Result<Outcome, Error> {
-    match run_job(engine, id, cache)? {
+    match run_to_end(engine, id, cache)? {
         JobEnd::Finished(outcome) => Ok(outcome),
         JobEnd::Failed(error) => Err(error),
         JobEnd::Cancelled(reason) => Err(Error::JobCancelled { job: id, reason }),
-        JobEnd::Stopped | JobEnd::NotDue => Err(Error::JobCancelled {
+        JobEnd::Stopped | JobEnd::NotDue | JobEnd::Busy => Err(Error::JobCancelled {
             job: id,
             reason: "stopped before it finished".to_owned(),
         }),
@@ -328,6 +334,8 @@ fn finish_inline(
     }
 }
 
+/// A job for a batched delete; with `stack`, the job's first batch ran
+/// already (its counts are `deleted` and `updated`).
 #[allow(clippy::too_many_arguments)]
 fn new_job(
     name: &Name,
@@ -335,11 +343,11 @@ fn new_job(
     budget: &Budget,
     options: &DeleteOptions,
     stack: Option<DeleteStack>,
-    batches: u64,
     deleted: &[u64],
     updated: &[u64],
     ctx: Ctx<'_>,
 ) -> NewJob {
+    let batches = u64::from(stack.is_some());
     let names = table_names(ctx);
     NewJob {
         table: name.clone(),
@@ -354,6 +362,7 @@ fn new_job(
         batches,
         deleted: counts(&names, deleted),
         updated: counts(&names, updated),
+        lease: None,
     }
 }
 
@@ -414,12 +423,13 @@ fn batch_hook() {
 /// batch's own rolled back), and tells the observer.
 fn stop_job(engine: Engine<'_>, id: JobId, status: JobStatus) -> Result<(), Error> {
     let mut tx = engine.store.begin(Access::Write)?;
-    let Some(mut state) = jobs::read_state(&mut *tx, id)? else {
+    let Some((mut row, mut state)) = jobs::read(&mut *tx, id)? else {
         return Ok(());
     };
     if !state.status.is_active() {
         return Ok(());
     }
+    row.lease = None;
     let event = match &status {
         JobStatus::Failed { error } => ProgressEvent::Failed {
             error: error.clone(),
@@ -429,9 +439,24 @@ fn stop_job(engine: Engine<'_>, id: JobId, status: JobStatus) -> Result<(), Erro
         },
         _ => ProgressEvent::Batch,
     };
-    jobs::set_status(&mut *tx, &mut state, status)?;
+    jobs::set_status(&mut *tx, &mut row, &mut state, status)?;
     tx.commit()?;
     notify_state(engine, &state, event, &Usage::default());
+    Ok(())
+}
+
+/// Gives up this engine's lease on job `id` (a worker stopping between
+/// batches), so that another worker may take the job at once.
+fn release_lease(engine: Engine<'_>, id: JobId) -> Result<(), Error> {
+    let mut tx = engine.store.begin(Access::Write)?;
+    let Some(mut row) = tx.job(id)? else {
+        return Ok(());
+    };
+    if row.lease.as_ref().is_some_and(|l| l.owner == engine.owner) {
+        row.lease = None;
+        tx.update_job(&row)?;
+        tx.commit()?;
+    }
     Ok(())
 }
 
@@ -505,20 +530,44 @@ fn check_job(engine: Engine<'_>, state: &JobState) -> Result<Option<JobEnd>, Err
         }
     }
     let mut tx = engine.store.begin(Access::Write)?;
-    let Some(mut fresh) = jobs::read_state(&mut *tx, state.id)? else {
+    let Some((mut row, mut fresh)) = jobs::read(&mut *tx, state.id)? else {
         return Ok(Some(JobEnd::Gone));
     };
     if !fresh.checked && fresh.status.is_active() {
         fresh.checked = true;
-        jobs::write_state(&mut *tx, &fresh)?;
+        jobs::write(&mut *tx, &mut row, &fresh)?;
         tx.commit()?;
     }
     Ok(None)
 }
 
+/// Runs job `id` to its end (see [`run_job`]); while another worker holds
+/// the job's lease, waits, with a growing pause (20 ms to 1 s), and takes
+/// the job over if the lease expires.
+pub(crate) fn run_to_end(
+    engine: Engine<'_>,
+    id: JobId,
+    mut cache: Option<(Vec<u8>, JobState)>,
+) -> Result<JobEnd, Error> {
+    let mut pause = std::time::Duration::from_millis(20);
+    loop {
+        match run_job(engine, id, cache.take())? {
+            JobEnd::Busy => {
+                if engine.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                    return Ok(JobEnd::Stopped);
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_secs(1));
+            }
+            end => return Ok(end),
+        }
+    }
+}
+
 /// Runs job `id` batch by batch until it ends, the stop flag is raised, or
-/// a store error occurs. `cache` is the job's state as this process last
-/// wrote it.
+/// a store error occurs; [`JobEnd::Busy`] at once when another worker holds
+/// its lease. Each batch takes or renews this engine's lease in its own
+/// transaction. `cache` is the job's state as this process last wrote it.
 pub(crate) fn run_job(
     engine: Engine<'_>,
     id: JobId,
@@ -530,15 +579,24 @@ pub(crate) fn run_job(
     let mut rescan = false;
     loop {
         if engine.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+            release_lease(engine, id)?;
             return Ok(JobEnd::Stopped);
         }
         let mut tx = engine.store.begin(Access::Write)?;
-        let Some(bytes) = tx.get_job(&jobs::record_id(id))? else {
+        let Some(mut row) = tx.job(id)? else {
             return Ok(JobEnd::Gone);
         };
+        let now = jobs::now_ms();
+        if row
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.excludes(engine.owner, now))
+        {
+            return Ok(JobEnd::Busy);
+        }
         let mut state = match cache.take() {
-            Some((cached, state)) if cached == bytes => state,
-            _ => jobs::decode(&bytes)?,
+            Some((cached, state)) if cached == row.state => state,
+            _ => jobs::decode(&row.state)?,
         };
         match &state.status {
             JobStatus::Failed { error } => {
@@ -550,7 +608,7 @@ pub(crate) fn run_job(
             JobStatus::Cancelled { reason } => return Ok(JobEnd::Cancelled(reason.clone())),
             _ => {}
         }
-        if state.due_ms.is_some_and(|due| due > jobs::now_ms()) {
+        if state.due_ms.is_some_and(|due| due > now) {
             return Ok(JobEnd::NotDue);
         }
         if !state.checked {
@@ -610,7 +668,7 @@ pub(crate) fn run_job(
             Progress::Done => {
                 state.add_counts(&names, &batch.deleted, &batch.updated);
                 state.batches += 1;
-                jobs::remove(&mut *tx, &state)?;
+                tx.delete_job(id)?;
                 batch_hook();
                 tx.commit()?;
                 tracing::debug!(batches = state.batches, "job finished");
@@ -620,7 +678,8 @@ pub(crate) fn run_job(
             Progress::Paused => {
                 state.add_counts(&names, &batch.deleted, &batch.updated);
                 state.batches += 1;
-                let bytes = jobs::write_state(&mut *tx, &state)?;
+                row.lease = Some(engine.lease());
+                let bytes = jobs::write(&mut *tx, &mut row, &state)?;
                 batch_hook();
                 tx.commit()?;
                 notify_state(engine, &state, ProgressEvent::Batch, &batch.usage);

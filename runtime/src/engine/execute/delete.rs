@@ -40,6 +40,7 @@ use crate::engine::context::Ctx;
 use crate::model::budget::Budget;
 use crate::model::error::{CascadePath, Error, Operation};
 use crate::model::graph::{Access, FkId, TableId, has_null};
+use crate::model::job::JobId;
 use crate::model::metadata::{Action, Name};
 use crate::model::position::ScanPosition;
 use crate::model::value::{Key, Row, Value};
@@ -107,21 +108,12 @@ const WINDOW: usize = 64;
 pub(crate) enum Roots {
     /// The keys themselves.
     Inline(#[serde(with = "crate::model::compact::keys")] Vec<Key>),
-    /// Keys stored beside the job, in records `{prefix}{chunk:010}` of at
-    /// most [`ROOT_CHUNK`] keys each (written once, so that a batch does not
-    /// rewrite them). Root `i` is key `i % ROOT_CHUNK` of chunk
-    /// `i / ROOT_CHUNK`; `end` is one past the last position (a short chunk
-    /// leaves a gap), `count` the number of keys.
-    Stored {
-        prefix: String,
-        end: u64,
-        count: u64,
-    },
-}
-
-/// The record id of chunk `chunk` of roots stored under `prefix`.
-pub(crate) fn chunk_id(prefix: &str, chunk: u64) -> String {
-    format!("{prefix}{chunk:010}")
+    /// Keys stored beside job `job`, in chunks of at most [`ROOT_CHUNK`]
+    /// keys each (written once, so that a batch does not rewrite them).
+    /// Root `i` is key `i % ROOT_CHUNK` of chunk `i / ROOT_CHUNK`; `end` is
+    /// one past the last position (a short chunk leaves a gap), `count` the
+    /// number of keys.
+    Stored { job: JobId, end: u64, count: u64 },
 }
 
 /// A scheduled delete's check of its roots: column `column` must still hold
@@ -298,13 +290,13 @@ impl DeleteStack {
     fn root(&mut self, tx: &mut dyn Transaction, index: u64) -> Result<Option<Key>, Error> {
         match &self.roots {
             Roots::Inline(keys) => Ok(keys.get(index as usize).cloned()),
-            Roots::Stored { prefix, end, .. } => {
+            Roots::Stored { job, end, .. } => {
                 if index >= *end {
                     return Ok(None);
                 }
                 let chunk = index / ROOT_CHUNK as u64;
                 if self.chunk.as_ref().is_none_or(|(c, _)| *c != chunk) {
-                    let keys = read_chunk(tx, prefix, chunk)?;
+                    let keys = read_chunk(tx, *job, chunk)?;
                     self.chunk = Some((chunk, keys));
                 }
                 let offset = (index % ROOT_CHUNK as u64) as usize;
@@ -323,10 +315,10 @@ impl DeleteStack {
         }
         let set = match &self.roots {
             Roots::Inline(keys) => keys.iter().cloned().collect(),
-            Roots::Stored { prefix, end, .. } => {
+            Roots::Stored { job, end, .. } => {
                 let mut set = HashSet::new();
                 for chunk in 0..end.div_ceil(ROOT_CHUNK as u64) {
-                    set.extend(read_chunk(tx, prefix, chunk)?);
+                    set.extend(read_chunk(tx, *job, chunk)?);
                 }
                 set
             }
@@ -976,10 +968,13 @@ fn freed_by_another(ctx: Ctx<'_>, reachable: &[bool], f: FkId) -> bool {
     })
 }
 
-/// Reads chunk `chunk` of the roots stored under `prefix`.
-fn read_chunk(tx: &mut dyn Transaction, prefix: &str, chunk: u64) -> Result<Vec<Key>, Error> {
-    let id = chunk_id(prefix, chunk);
-    match tx.get_job(&id)? {
+/// Chunk `chunk` of job `job`'s roots (empty when it was never written).
+pub(crate) fn read_chunk(
+    tx: &mut dyn Transaction,
+    job: JobId,
+    chunk: u64,
+) -> Result<Vec<Key>, Error> {
+    match tx.job_roots(job, chunk)? {
         Some(bytes) => crate::model::compact::decode_keys(&bytes).map_err(Error::JobState),
         None => Ok(Vec::new()),
     }

@@ -127,6 +127,7 @@ pub(crate) fn schedule(
             batches: 0,
             deleted: BTreeMap::new(),
             updated: BTreeMap::new(),
+            lease: None,
         },
         usize::MAX,
         false,

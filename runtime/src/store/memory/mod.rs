@@ -4,13 +4,18 @@
 //! other backends to.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+mod jobs;
+
+use jobs::{JobUndo, Jobs};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Access, Capabilities, JobRecord, OpenMark, Store, Transaction};
+use super::{Access, Capabilities, Claim, JobFilter, JobRow, OpenMark, Store, Transaction};
 use crate::model::error::{Error, Operation};
 use crate::model::graph::{Graph, TableId};
 use crate::model::index_range::IndexRange;
+use crate::model::job::JobId;
 use crate::model::metadata::{IndexRef, Name};
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
@@ -39,7 +44,7 @@ impl std::fmt::Debug for MemoryStore {
 
 struct State {
     tables: Vec<TableData>,
-    jobs: BTreeMap<String, Vec<u8>>,
+    jobs: Jobs,
 }
 
 struct TableData {
@@ -109,7 +114,7 @@ impl MemoryStore {
             schema,
             state: Arc::new(Mutex::new(State {
                 tables,
-                jobs: BTreeMap::new(),
+                jobs: Jobs::default(),
             })),
         })
     }
@@ -127,6 +132,7 @@ impl Store for MemoryStore {
             native_foreign_keys: false,
             concurrent_readers: false,
             savepoints: true,
+            serialized_writes: true,
         }
     }
 
@@ -139,6 +145,7 @@ impl Store for MemoryStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(Box::new(MemoryTransaction {
+            schema: &self.schema,
             graph: self.schema.graph()?,
             state,
             undo: Vec::new(),
@@ -155,10 +162,11 @@ enum Undo {
     Inserted { table: TableId, key: Key },
     Deleted { table: TableId, row: Row },
     Updated { table: TableId, key: Key, old: Row },
-    Job { id: String, old: Option<Vec<u8>> },
+    Job(JobUndo),
 }
 
 struct MemoryTransaction<'s> {
+    schema: &'s Schema,
     graph: &'s Graph,
     state: MutexGuard<'s, State>,
     undo: Vec<Undo>,
@@ -270,14 +278,7 @@ impl MemoryTransaction<'_> {
                 Self::remove(data, &key);
                 Self::add(data, old);
             }
-            Undo::Job { id, old } => match old {
-                Some(state) => {
-                    self.state.jobs.insert(id, state);
-                }
-                None => {
-                    self.state.jobs.remove(&id);
-                }
-            },
+            Undo::Job(undo) => self.state.jobs.undo(undo),
         }
     }
 
@@ -355,6 +356,10 @@ fn scan_start(range: &IndexRange) -> Key {
 impl Transaction for MemoryTransaction<'_> {
     fn access(&self) -> Access {
         self.access
+    }
+
+    fn schema(&self) -> &Schema {
+        self.schema
     }
 
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {
@@ -548,43 +553,36 @@ impl Transaction for MemoryTransaction<'_> {
         Ok(())
     }
 
-    fn put_job(&mut self, id: &str, state: &[u8]) -> Result<(), Error> {
-        self.writable()?;
-        let old = self.state.jobs.insert(id.to_owned(), state.to_vec());
-        self.undo.push(Undo::Job {
-            id: id.to_owned(),
-            old,
-        });
-        Ok(())
+    fn insert_job(&mut self, job: &JobRow) -> Result<JobId, Error> {
+        self.insert_job_row(job)
     }
 
-    fn get_job(&mut self, id: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self.state.jobs.get(id).cloned())
+    fn job(&mut self, id: JobId) -> Result<Option<JobRow>, Error> {
+        Ok(self.job_row(id))
     }
 
-    fn delete_job(&mut self, id: &str) -> Result<bool, Error> {
-        self.writable()?;
-        let old = self.state.jobs.remove(id);
-        let existed = old.is_some();
-        if existed {
-            self.undo.push(Undo::Job {
-                id: id.to_owned(),
-                old,
-            });
-        }
-        Ok(existed)
+    fn update_job(&mut self, job: &JobRow) -> Result<bool, Error> {
+        self.update_job_row(job)
     }
 
-    fn list_jobs(&mut self) -> Result<Vec<JobRecord>, Error> {
-        Ok(self
-            .state
-            .jobs
-            .iter()
-            .map(|(id, state)| JobRecord {
-                id: id.clone(),
-                state: state.clone(),
-            })
-            .collect())
+    fn delete_job(&mut self, id: JobId) -> Result<bool, Error> {
+        self.delete_job_row(id)
+    }
+
+    fn list_jobs(&mut self, filter: JobFilter) -> Result<Vec<JobRow>, Error> {
+        Ok(self.list_job_rows(filter))
+    }
+
+    fn claim_job(&mut self, claim: &Claim<'_>) -> Result<Option<JobRow>, Error> {
+        self.claim_job_row(claim)
+    }
+
+    fn put_job_roots(&mut self, id: JobId, chunk: u64, keys: &[u8]) -> Result<(), Error> {
+        self.put_roots(id, chunk, keys)
+    }
+
+    fn job_roots(&mut self, id: JobId, chunk: u64) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.roots(id, chunk))
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), Error> {

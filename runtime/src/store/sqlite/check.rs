@@ -4,8 +4,8 @@
 
 use rusqlite::Connection;
 
-use super::ddl::{self, DdlOptions, index_name, quote};
-use super::{JOBS_TABLE, SqliteOptions};
+use super::SqliteOptions;
+use super::ddl::{self, DdlOptions, index_name};
 use crate::model::error::Error;
 use crate::model::metadata::TableMeta;
 use crate::model::schema::Schema;
@@ -17,10 +17,7 @@ pub(super) fn prepare_database(
     schema: &Schema,
     options: &SqliteOptions,
 ) -> Result<(), Error> {
-    conn.execute_batch(&format!(
-        "CREATE TABLE IF NOT EXISTS {} (id TEXT NOT NULL PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID",
-        quote(JOBS_TABLE)
-    ))?;
+    conn.execute_batch(&super::jobs::create_statements())?;
     let existing: Vec<String> = {
         let mut statement = conn.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")?;
         let names = statement.query_map([], |row| row.get::<_, String>(0))?;

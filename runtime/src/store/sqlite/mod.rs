@@ -24,20 +24,22 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{Access, Capabilities, OpenMark, Store, Transaction};
 use crate::model::error::Error;
-use crate::model::graph::TableId;
 use crate::model::schema::Schema;
 use crate::model::value::Value;
 
 mod check;
+mod children;
 pub mod ddl;
 mod error;
+mod jobs;
+mod sql;
 mod transaction;
 
 use check::prepare_database;
+use sql::SqlKey;
 use transaction::SqliteTransaction;
 
-/// The table that holds job records.
-pub const JOBS_TABLE: &str = "_cascadia_jobs";
+pub use jobs::{JOBS_TABLE, ROOTS_TABLE};
 
 /// SQLite's journal mode (`PRAGMA journal_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,39 +184,6 @@ pub struct PreparedStatement {
     /// listing the jobs. Every other statement must search an index.
     pub full_scan_expected: bool,
 }
-
-/// The identity of a generated statement.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum SqlKey {
-    Get(TableId),
-    Scan {
-        table: TableId,
-        index: Option<usize>,
-        prefix: usize,
-        lower: u8,
-        upper: u8,
-        /// `None`: no resume position; `Some(mask)`: which position values
-        /// are NULL.
-        after: Option<u64>,
-        /// `first index column IN (IN_CHUNK values)`.
-        in_list: bool,
-    },
-    ScanWhere {
-        table: TableId,
-        columns: Vec<usize>,
-        after: bool,
-    },
-    Insert(TableId),
-    Update(TableId),
-    Delete(TableId),
-    DeleteMany(TableId),
-}
-
-/// Keys per `DELETE ... WHERE key IN (...)` of `Transaction::delete_many`.
-const DELETE_CHUNK: usize = 64;
-
-/// Parent values per `... WHERE fk IN (...)` of `Transaction::scan_children`.
-const IN_CHUNK: usize = 64;
 
 struct Connected {
     conn: Connection,
@@ -435,6 +404,7 @@ impl Store for SqliteStore {
             native_foreign_keys: self.inner.options.foreign_keys,
             concurrent_readers: wal,
             savepoints: true,
+            serialized_writes: true,
         }
     }
 

@@ -7,17 +7,25 @@ use std::sync::{Arc, MutexGuard};
 use rusqlite::types::ValueRef;
 use rusqlite::{ErrorCode, params_from_iter};
 
-use super::ddl::{index_name, quote};
-use super::{Connected, DELETE_CHUNK, IN_CHUNK, JOBS_TABLE, SqlKey};
+use super::Connected;
+use super::ddl::{is_rowid_table, quote};
+use super::sql::{
+    self, DELETE_CHUNK, IN_CHUNK, ScanParts, ScanShape, SqlKey, Table, index_position,
+};
 use crate::model::error::{Error, Operation};
 use crate::model::graph::{Graph, TableId};
 use crate::model::index_range::IndexRange;
-use crate::model::metadata::{IndexRef, TableMeta};
+use crate::model::job::JobId;
+use crate::model::metadata::TableMeta;
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
 use crate::model::value::{Key, Row, Value};
+use crate::store::scan::{
+    children_one_by_one, delete_children_one_by_one, update_children_one_by_one,
+};
 use crate::store::{
-    Access, ChildScan, JobRecord, OpenMark, Transaction, children_one_by_one, range_columns,
+    Access, ChildScan, ChildWrite, Claim, JobFilter, JobRow, OpenMark, Transaction, Written,
+    range_columns,
 };
 
 /// A transaction: holds the connection until it ends.
@@ -37,23 +45,6 @@ impl Drop for SqliteTransaction<'_> {
             let _ = self.connected.conn.execute_batch("ROLLBACK");
         }
     }
-}
-
-fn column_list(table: &TableMeta) -> String {
-    table
-        .columns
-        .iter()
-        .map(|c| quote(&c.name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn equalities(table: &TableMeta, columns: &[usize], first_param: usize) -> Vec<String> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| format!("{} = ?{}", quote(&table.columns[c].name), first_param + i))
-        .collect()
 }
 
 fn bound_code(bound: &std::ops::Bound<Value>) -> u8 {
@@ -78,7 +69,7 @@ impl<'s> SqliteTransaction<'s> {
     }
 
     /// The SQL of `key`, built by `build` the first time.
-    fn sql(
+    pub(super) fn sql(
         &mut self,
         key: SqlKey,
         full_scan_expected: bool,
@@ -186,34 +177,31 @@ impl<'s> SqliteTransaction<'s> {
         }
     }
 
-    /// A scan of `range`, or, with `in_list`, of the rows whose first index
-    /// column is one of those values (padded to [`IN_CHUNK`]; `range` has
-    /// no prefix then). `keep` projects: columns it marks false come back
-    /// NULL, measured but not copied.
-    fn scan_inner(
-        &mut self,
-        range: &IndexRange,
-        in_list: Option<&[&Value]>,
-        after: Option<&ScanPosition>,
-        limit: usize,
-        keep: Option<&[bool]>,
-    ) -> Result<Vec<(Row, u64)>, Error> {
+    /// What statements of `table` need from the schema.
+    pub(super) fn table(&self, table: TableId) -> Table<'s> {
+        let meta = self.meta(table);
+        Table {
+            meta,
+            pk: &self.graph.tables[table].pk,
+            rowid: is_rowid_table(meta),
+        }
+    }
+
+    /// The shape, index columns and parameters of a scan of `range` — or,
+    /// with `in_list`, of the rows whose first index column after the
+    /// prefix is one of those values (padded to [`IN_CHUNK`]) — resuming
+    /// after `after`.
+    pub(super) fn scan_plan<'v>(
+        &self,
+        range: &'v IndexRange,
+        in_list: Option<&[&'v Value]>,
+        after: Option<&'v ScanPosition>,
+    ) -> Result<(ScanShape, Vec<usize>, Vec<&'v Value>), Error> {
         let id = self.table_id(&range.table)?;
         let index_columns = range_columns(self.schema, range)?;
-        if limit == 0 || range.prefix.iter().any(Value::is_null) {
-            return Ok(Vec::new());
-        }
         let meta = self.meta(id);
-        let pk = self.graph.tables[id].pk.clone();
-        let index = match &range.index {
-            IndexRef::Index(name) => meta.indexes.iter().position(|i| i.name == *name),
-            _ => None,
-        };
+        let pk = &self.graph.tables[id].pk;
         let prefix = range.prefix.len();
-        // The order columns after the prefix: the index's remaining columns,
-        // then the primary key's columns the index does not hold.
-        let mut rest: Vec<usize> = index_columns[prefix..].to_vec();
-        rest.extend(pk.iter().filter(|c| !index_columns.contains(c)));
         let position: Option<Vec<&Value>> = after.map(|after| {
             let mut values: Vec<&Value> = after.index.iter().skip(prefix).collect();
             values.extend(
@@ -224,119 +212,38 @@ impl<'s> SqliteTransaction<'s> {
             );
             values
         });
-        if let Some(position) = &position {
-            if position.len() != rest.len() {
-                return Err(Error::InvalidRange {
-                    table: meta.name.clone(),
-                    reason: "the resume position does not fit the index".to_owned(),
-                });
-            }
+        let rest =
+            index_columns.len() - prefix + pk.iter().filter(|c| !index_columns.contains(c)).count();
+        if position.as_ref().is_some_and(|p| p.len() != rest) {
+            return Err(Error::InvalidRange {
+                table: meta.name.clone(),
+                reason: "the resume position does not fit the index".to_owned(),
+            });
         }
-        let null_mask = position.as_ref().map(|values| {
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_null())
-                .fold(0u64, |mask, (i, _)| mask | (1 << (i % 64)))
-        });
         let (lower, upper) = match &range.range {
             Some(bounds) => (bound_code(&bounds.lower), bound_code(&bounds.upper)),
             None => (0, 0),
         };
-        let key = SqlKey::Scan {
+        let shape = ScanShape {
             table: id,
-            index,
+            index: index_position(meta, &range.index),
             prefix,
             lower,
             upper,
-            after: null_mask,
+            after: position.as_ref().map(|values| {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_null())
+                    .fold(0u64, |mask, (i, _)| mask | (1 << (i % 64)))
+            }),
             in_list: in_list.is_some(),
         };
-        let full_scan_expected = prefix == 0 && range.range.is_none() && in_list.is_none();
-        let sql = self.sql(key, full_scan_expected, || {
-            let mut conditions = equalities(meta, &index_columns[..prefix], 1);
-            let mut next = prefix + 1;
-            if in_list.is_some() {
-                let column = quote(&meta.columns[index_columns[0]].name);
-                let params: Vec<String> = (1..=IN_CHUNK).map(|i| format!("?{i}")).collect();
-                conditions.push(format!("{column} IN ({})", params.join(", ")));
-                next = IN_CHUNK + 1;
-            }
-            if range.range.is_some() {
-                let column = quote(&meta.columns[index_columns[prefix]].name);
-                for (code, op_incl, op_excl) in [(lower, ">=", ">"), (upper, "<=", "<")] {
-                    let op = match code {
-                        1 => op_incl,
-                        2 => op_excl,
-                        _ => continue,
-                    };
-                    conditions.push(format!("{column} {op} ?{next}"));
-                    next += 1;
-                }
-            }
-            if let Some(mask) = null_mask {
-                let names: Vec<String> =
-                    rest.iter().map(|&c| quote(&meta.columns[c].name)).collect();
-                let params: Vec<String> =
-                    (0..rest.len()).map(|i| format!("?{}", next + i)).collect();
-                if mask == 0 {
-                    conditions.push(format!("({}) > ({})", names.join(", "), params.join(", ")));
-                } else {
-                    // NULL positions: the lexicographic "after", spelled out
-                    // with NULL sorting first, as SQLite orders it.
-                    let null = |i: usize| mask & (1 << (i % 64)) != 0;
-                    let alternatives: Vec<String> = (0..rest.len())
-                        .map(|i| {
-                            let mut terms: Vec<String> = (0..i)
-                                .map(|j| {
-                                    if null(j) {
-                                        format!("{} IS NULL", names[j])
-                                    } else {
-                                        format!("{} = {}", names[j], params[j])
-                                    }
-                                })
-                                .collect();
-                            terms.push(if null(i) {
-                                format!("{} IS NOT NULL", names[i])
-                            } else {
-                                format!("{} > {}", names[i], params[i])
-                            });
-                            format!("({})", terms.join(" AND "))
-                        })
-                        .collect();
-                    conditions.push(format!("({})", alternatives.join(" OR ")));
-                }
-            }
-            let order: Vec<String> = index_columns
-                .iter()
-                .chain(pk.iter().filter(|c| !index_columns.contains(c)))
-                .map(|&c| quote(&meta.columns[c].name))
-                .collect();
-            let indexed_by = match (&range.index, index) {
-                (IndexRef::Index(name), Some(_)) => {
-                    format!(" INDEXED BY {}", quote(&index_name(&meta.name, name)))
-                }
-                _ => String::new(),
-            };
-            format!(
-                "SELECT {} FROM {}{}{} ORDER BY {}",
-                column_list(meta),
-                quote(&meta.name),
-                indexed_by,
-                if conditions.is_empty() {
-                    String::new()
-                } else {
-                    format!(" WHERE {}", conditions.join(" AND "))
-                },
-                order.join(", ")
-            )
-        });
         let mut params: Vec<&Value> = range.prefix.iter().collect();
         if let Some(values) = in_list {
             params.extend(values.iter().copied());
-            while params.len() < IN_CHUNK {
-                params.push(params[params.len() - 1]);
-            }
+            let last = params[params.len() - 1];
+            params.resize(prefix + IN_CHUNK, last);
         }
         if let Some(bounds) = &range.range {
             for bound in [&bounds.lower, &bounds.upper] {
@@ -345,10 +252,76 @@ impl<'s> SqliteTransaction<'s> {
                 }
             }
         }
-        if let Some(position) = &position {
-            params.extend(position.iter().copied());
+        params.extend(position.into_iter().flatten());
+        Ok((shape, index_columns, params))
+    }
+
+    /// The parts of the SQL of a scan of `shape`.
+    pub(super) fn parts(&self, shape: &ScanShape, index_columns: &[usize]) -> ScanParts {
+        sql::scan_parts(self.table(shape.table), index_columns, shape)
+    }
+
+    /// A scan of `range` (see [`scan_plan`](Self::scan_plan)). `keep`
+    /// projects: columns it marks false come back NULL, measured but not
+    /// copied.
+    fn scan_inner(
+        &mut self,
+        range: &IndexRange,
+        in_list: Option<&[&Value]>,
+        after: Option<&ScanPosition>,
+        limit: usize,
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<(Row, u64)>, Error> {
+        let (shape, index_columns, params) = self.scan_plan(range, in_list, after)?;
+        if limit == 0 || range.prefix.iter().any(Value::is_null) {
+            return Ok(Vec::new());
         }
-        self.query_rows_sized(&sql, &params, meta.columns.len(), limit, keep)
+        let full_scan_expected =
+            shape.prefix == 0 && shape.lower == 0 && shape.upper == 0 && !shape.in_list;
+        let table = self.table(shape.table);
+        let sql = self.sql(SqlKey::Scan(shape.clone()), full_scan_expected, || {
+            sql::select(table, &sql::scan_parts(table, &index_columns, &shape))
+        });
+        self.query_rows_sized(&sql, &params, table.meta.columns.len(), limit, keep)
+    }
+
+    /// Whether the set-based statements can answer `scan` at once: the
+    /// range has no prefix or bound of its own and every parent is one
+    /// value (one statement per [`IN_CHUNK`] parents); otherwise the
+    /// row-at-a-time defaults answer it.
+    fn in_listable(&self, scan: &ChildScan<'_>) -> Result<bool, Error> {
+        let index_columns = range_columns(self.schema, scan.range)?;
+        Ok(scan.range.prefix.is_empty()
+            && scan.range.range.is_none()
+            && !index_columns.is_empty()
+            && scan.prefixes.iter().all(|p| p.len() == 1))
+    }
+
+    /// The distinct non-NULL parent values of `scan`, sorted, from the
+    /// resume position's on.
+    pub(super) fn parent_values<'v>(scan: &ChildScan<'v>) -> Vec<&'v Value> {
+        let mut values: Vec<&Value> = scan
+            .prefixes
+            .iter()
+            .map(|p| &p[0])
+            .filter(|v| !v.is_null())
+            .collect();
+        values.sort();
+        values.dedup();
+        if let Some(first) = scan.after.and_then(|after| after.index.first()) {
+            values.retain(|v| *v >= first);
+        }
+        values
+    }
+
+    /// The resume position for the chunk `chunk` of parent values: the
+    /// scan's, when its parent is in the chunk.
+    pub(super) fn chunk_after<'v>(
+        scan: &ChildScan<'v>,
+        chunk: &[&Value],
+    ) -> Option<&'v ScanPosition> {
+        scan.after
+            .filter(|after| after.index.first().is_some_and(|v| chunk.contains(&v)))
     }
 
     /// After SQLite refused a write with a UNIQUE / PRIMARY KEY error: the
@@ -419,17 +392,22 @@ impl Transaction for SqliteTransaction<'_> {
         self.access
     }
 
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {
         let id = self.table_id(table)?;
         self.check_key(id, key)?;
         let meta = self.meta(id);
+        let table = self.table(id);
         let pk = self.graph.tables[id].pk.clone();
         let sql = self.sql(SqlKey::Get(id), false, || {
             format!(
                 "SELECT {} FROM {} WHERE {}",
-                column_list(meta),
+                table.column_list(),
                 quote(&meta.name),
-                equalities(meta, &pk, 1).join(" AND ")
+                table.equalities(&pk, 1).join(" AND ")
             )
         });
         let params: Vec<&Value> = key.iter().collect();
@@ -455,12 +433,10 @@ impl Transaction for SqliteTransaction<'_> {
     /// (one scan per parent) otherwise. Columns outside `columns` come back
     /// NULL without being copied.
     fn scan_children(&mut self, scan: &ChildScan<'_>) -> Result<Vec<(Row, u64)>, Error> {
-        let id = self.table_id(&scan.range.table)?;
-        let index_columns = range_columns(self.schema, scan.range)?;
-        let single = !scan.range.prefix.is_empty() || scan.range.range.is_some();
-        if single || scan.prefixes.iter().any(|p| p.len() != 1) || index_columns.is_empty() {
+        if !self.in_listable(scan)? {
             return children_one_by_one(self, scan);
         }
+        let id = self.table_id(&scan.range.table)?;
         let keep: Option<Vec<bool>> = scan.columns.map(|columns| {
             let mut keep = vec![false; self.meta(id).columns.len()];
             for &c in columns {
@@ -470,36 +446,67 @@ impl Transaction for SqliteTransaction<'_> {
             }
             keep
         });
-        let mut values: Vec<&Value> = scan
-            .prefixes
-            .iter()
-            .map(|p| &p[0])
-            .filter(|v| !v.is_null())
-            .collect();
-        values.sort();
-        values.dedup();
-        if let Some(after) = scan.after {
-            if let Some(first) = after.index.first() {
-                values.retain(|v| *v >= first);
-            }
-        }
+        let values = Self::parent_values(scan);
         let mut out = Vec::new();
         for chunk in values.chunks(IN_CHUNK) {
             if out.len() >= scan.limit {
                 break;
             }
-            let after = scan
-                .after
-                .filter(|after| after.index.first().is_some_and(|v| chunk.contains(&v)));
             out.extend(self.scan_inner(
                 scan.range,
                 Some(chunk),
-                after,
+                Self::chunk_after(scan, chunk),
                 scan.limit - out.len(),
                 keep.as_deref(),
             )?);
         }
         Ok(out)
+    }
+
+    /// `SELECT count(*)`, one statement per [`IN_CHUNK`] parents.
+    fn count_children(&mut self, scan: &ChildScan<'_>) -> Result<u64, Error> {
+        if !self.in_listable(scan)? {
+            return crate::store::scan::count_children_by_pages(self, scan);
+        }
+        let values = Self::parent_values(scan);
+        let mut count = 0u64;
+        for chunk in values.chunks(IN_CHUNK) {
+            let after = Self::chunk_after(scan, chunk);
+            let (shape, index_columns, params) = self.scan_plan(scan.range, Some(chunk), after)?;
+            let parts = self.parts(&shape, &index_columns);
+            let sql = self.sql(SqlKey::Count(shape), false, || sql::count(&parts));
+            let mut statement = self.connected.conn.prepare_cached(&sql)?;
+            let found: i64 =
+                statement.query_row(params_from_iter(params.iter()), |row| row.get(0))?;
+            count += found as u64;
+        }
+        Ok(count)
+    }
+
+    /// `DELETE ... WHERE key IN (SELECT ... LIMIT n) RETURNING ...`, one
+    /// statement per [`IN_CHUNK`] parents; the default (rows read, then
+    /// deleted by key) for parents of several columns.
+    fn delete_children(&mut self, write: &ChildWrite<'_>) -> Result<Written, Error> {
+        self.writable()?;
+        if !self.in_listable(&write.scan)? {
+            return delete_children_one_by_one(self, write);
+        }
+        self.write_children(write, None)
+    }
+
+    /// `UPDATE ... SET ... WHERE key IN (SELECT ... LIMIT n) RETURNING ...`,
+    /// one statement per [`IN_CHUNK`] parents; the default (rows read, then
+    /// replaced one by one) for parents of several columns.
+    fn update_children(
+        &mut self,
+        write: &ChildWrite<'_>,
+        set: &[(usize, Value)],
+    ) -> Result<Written, Error> {
+        self.writable()?;
+        if !self.in_listable(&write.scan)? {
+            return update_children_one_by_one(self, write, set);
+        }
+        self.write_children(write, Some(set))
     }
 
     fn scan_where(
@@ -512,6 +519,7 @@ impl Transaction for SqliteTransaction<'_> {
     ) -> Result<Vec<Row>, Error> {
         let id = self.table_id(table)?;
         let meta = self.meta(id);
+        let table = self.table(id);
         if limit == 0
             || values.iter().any(Value::is_null)
             || columns.len() != values.len()
@@ -529,7 +537,7 @@ impl Transaction for SqliteTransaction<'_> {
             after: after.is_some(),
         };
         let sql = self.sql(key, true, || {
-            let mut conditions = equalities(meta, columns, 1);
+            let mut conditions = table.equalities(columns, 1);
             let next = columns.len() + 1;
             if after.is_some() {
                 let names: Vec<String> = pk.iter().map(|&c| quote(&meta.columns[c].name)).collect();
@@ -538,7 +546,7 @@ impl Transaction for SqliteTransaction<'_> {
             }
             format!(
                 "SELECT {} FROM {} WHERE {} ORDER BY {}",
-                column_list(meta),
+                table.column_list(),
                 quote(&meta.name),
                 conditions.join(" AND "),
                 pk.iter()
@@ -559,11 +567,12 @@ impl Transaction for SqliteTransaction<'_> {
         let id = self.table_id(table)?;
         self.check_shape(id, row)?;
         let meta = self.meta(id);
+        let table = self.table(id);
         let sql = self.sql(SqlKey::Insert(id), false, || {
             format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 quote(&meta.name),
-                column_list(meta),
+                table.column_list(),
                 (1..=meta.columns.len())
                     .map(|i| format!("?{i}"))
                     .collect::<Vec<_>>()
@@ -586,14 +595,15 @@ impl Transaction for SqliteTransaction<'_> {
         self.check_shape(id, row)?;
         self.check_key(id, key)?;
         let meta = self.meta(id);
+        let table = self.table(id);
         let pk = self.graph.tables[id].pk.clone();
         let sql = self.sql(SqlKey::Update(id), false, || {
             let all: Vec<usize> = (0..meta.columns.len()).collect();
             format!(
                 "UPDATE {} SET {} WHERE {}",
                 quote(&meta.name),
-                equalities(meta, &all, 1).join(", "),
-                equalities(meta, &pk, meta.columns.len() + 1).join(" AND ")
+                table.equalities(&all, 1).join(", "),
+                table.equalities(&pk, meta.columns.len() + 1).join(" AND ")
             )
         });
         let params: Vec<&Value> = row.iter().chain(key).collect();
@@ -611,12 +621,13 @@ impl Transaction for SqliteTransaction<'_> {
         let id = self.table_id(table)?;
         self.check_key(id, key)?;
         let meta = self.meta(id);
+        let table = self.table(id);
         let pk = self.graph.tables[id].pk.clone();
         let sql = self.sql(SqlKey::Delete(id), false, || {
             format!(
                 "DELETE FROM {} WHERE {}",
                 quote(&meta.name),
-                equalities(meta, &pk, 1).join(" AND ")
+                table.equalities(&pk, 1).join(" AND ")
             )
         });
         let params: Vec<&Value> = key.iter().collect();
@@ -689,48 +700,41 @@ impl Transaction for SqliteTransaction<'_> {
         Ok(())
     }
 
-    fn put_job(&mut self, id: &str, state: &[u8]) -> Result<(), Error> {
+    fn insert_job(&mut self, job: &JobRow) -> Result<JobId, Error> {
         self.writable()?;
-        let sql = format!(
-            "INSERT INTO {} (id, state) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-            quote(JOBS_TABLE)
-        );
-        self.record(&sql, false);
-        let mut statement = self.connected.conn.prepare_cached(&sql)?;
-        statement.execute(rusqlite::params![id, state])?;
-        Ok(())
+        self.insert_job_row(job)
     }
 
-    fn get_job(&mut self, id: &str) -> Result<Option<Vec<u8>>, Error> {
-        let sql = format!("SELECT state FROM {} WHERE id = ?1", quote(JOBS_TABLE));
-        self.record(&sql, false);
-        let mut statement = self.connected.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query([id])?;
-        match rows.next()? {
-            Some(row) => Ok(Some(row.get(0)?)),
-            None => Ok(None),
-        }
+    fn job(&mut self, id: JobId) -> Result<Option<JobRow>, Error> {
+        self.job_row(id)
     }
 
-    fn delete_job(&mut self, id: &str) -> Result<bool, Error> {
+    fn update_job(&mut self, job: &JobRow) -> Result<bool, Error> {
         self.writable()?;
-        let sql = format!("DELETE FROM {} WHERE id = ?1", quote(JOBS_TABLE));
-        self.record(&sql, false);
-        let mut statement = self.connected.conn.prepare_cached(&sql)?;
-        Ok(statement.execute([id])? > 0)
+        self.update_job_row(job)
     }
 
-    fn list_jobs(&mut self) -> Result<Vec<JobRecord>, Error> {
-        let sql = format!("SELECT id, state FROM {} ORDER BY id", quote(JOBS_TABLE));
-        self.record(&sql, true);
-        let mut statement = self.connected.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map([], |row| {
-            Ok(JobRecord {
-                id: row.get(0)?,
-                state: row.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    fn delete_job(&mut self, id: JobId) -> Result<bool, Error> {
+        self.writable()?;
+        self.delete_job_row(id)
+    }
+
+    fn list_jobs(&mut self, filter: JobFilter) -> Result<Vec<JobRow>, Error> {
+        self.list_job_rows(filter)
+    }
+
+    fn claim_job(&mut self, claim: &Claim<'_>) -> Result<Option<JobRow>, Error> {
+        self.writable()?;
+        self.claim_job_row(claim)
+    }
+
+    fn put_job_roots(&mut self, id: JobId, chunk: u64, keys: &[u8]) -> Result<(), Error> {
+        self.writable()?;
+        self.put_roots(id, chunk, keys)
+    }
+
+    fn job_roots(&mut self, id: JobId, chunk: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.roots(id, chunk)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), Error> {
@@ -746,7 +750,8 @@ impl Transaction for SqliteTransaction<'_> {
 }
 
 impl SqliteTransaction<'_> {
-    fn record(&mut self, sql: &str, full_scan_expected: bool) {
+    /// Notes a statement the store prepared (for the index-backed test).
+    pub(super) fn record(&mut self, sql: &str, full_scan_expected: bool) {
         if !self.connected.prepared.contains_key(sql) {
             self.connected
                 .prepared
