@@ -1,0 +1,107 @@
+//! The benchmark: cascadia's referential actions against SQLite's own, on
+//! the shapes users have, in one process, as ratios.
+//!
+//! ```sh
+//! cargo run --release --example bench_cascade                        # fanout: 1 team → 100k members → 500k posts
+//! cargo run --release --example bench_cascade -- --shape all         # every shape, one line each
+//! ```
+//!
+//! # Shapes
+//!
+//! Every shape is a file-backed SQLite database (WAL, `synchronous=NORMAL`,
+//! an index on every foreign key, rows of about 100 bytes with text
+//! payloads) holding rows to change and rows that must survive:
+//!
+//! | `--shape` | data (at `--scale 1`) | action |
+//! |---|---|---|
+//! | `fanout` (default) | 1 team → 100k members → 500k posts; a second team with 1k members, 5k posts | delete the first team, `ON DELETE CASCADE` |
+//!
+//! `--scale` multiplies every count (at least one row each).
+//!
+//! # The three runs
+//!
+//! Each shape fills two databases with the same rows, each created by
+//! cascadia's `SqliteStore` (so the DDL is the same): one declares its
+//! foreign keys with their actions, the other without (SQLite still enforces
+//! them). The second is checkpointed and copied for the third run. Then, in
+//! this order, each on its own file, with the file just read through the
+//! page cache:
+//!
+//! 1. **native**: SQLite's own action (`PRAGMA foreign_keys=ON`), one
+//!    statement in one transaction: `DELETE FROM teams WHERE id = 1`.
+//! 2. **ceiling**: a hand-written loop of set-based SQL statements on the
+//!    copy, with the transaction size cascadia gets (`--batch` rows written
+//!    per transaction), each transaction opened like cascadia's (`BEGIN
+//!    IMMEDIATE`, `PRAGMA defer_foreign_keys=ON`) and writing a small job
+//!    record (`INSERT OR REPLACE INTO bench_job (id, state) VALUES (1, ?)`)
+//!    before its `COMMIT`. It is what set-based batching can reach on
+//!    SQLite (see [`ceiling`]):
+//!    - cascades (`fanout`): bottom-up, depth first,
+//!      with a stack of at most depth × batch keys (as cascadia's). Each
+//!      transaction reads the keys of k parents of leaves (`SELECT id,
+//!      team_id FROM members WHERE team_id IN (…) ORDER BY team_id, id LIMIT
+//!      k`), deletes their leaves (`DELETE FROM posts WHERE member_id IN (k
+//!      keys)`) and them (`DELETE FROM members WHERE id IN (k keys)`), k =
+//!      batch ÷ (1 + fan-out); a level whose children are all gone is
+//!      deleted `batch` keys per transaction, the roots last;
+//! 3. **cascadia**: `Database::delete_with` in batched mode with
+//!    `DeleteOptions::default().batch_rows(batch).budget(Budget::DEFAULT.rows_written(batch))`
+//!    and an observer recording the largest batch.
+//!
+//! Then the three end states are compared (every row of every table, in
+//! key order, digested), `PRAGMA foreign_key_check` must be empty on each,
+//! and the rows each side changed must equal the shape's exact count
+//! (cascadia's per table); any difference fails the run.
+//!
+//! # Output
+//!
+//! One line per shape on standard output:
+//!
+//! `shape=<name> native_rows_per_s=<n> cascadia_rows_per_s=<n> ratio=<cascadia/native> ceiling_ratio=<cascadia/ceiling> max_tx_rows=<n> peak_rss_mib=<n>`
+//!
+//! rows = rows changed (deleted plus updated), the same count on every
+//! side; the rates are rows ÷ wall seconds of each side's run.
+//! `max_tx_rows` is the most rows cascadia wrote in one committed
+//! transaction. `peak_rss_mib` is the process's peak resident memory during
+//! cascadia's run (Linux `VmHWM`, reset through `/proc/self/clear_refs`
+//! just before it; 0 where unavailable): what the process holds plus what
+//! the run adds, SQLite's page cache (2 MiB by default) included.
+//!
+//! On standard error, one line per shape: the wall and CPU seconds of each
+//! side, the ceiling's rate, transactions and largest transaction,
+//! cascadia's batches and most rows held, the resident memory when
+//! cascadia's run started, and the peaks of the two other runs (what SQLite
+//! alone needs at that size).
+//!
+//! Options: `--shape <name>|all` (default `fanout`), `--scale <f>` (default
+//! 1), `--batch <rows>` (default 1000; at least one parent of leaves with
+//! its leaves: 6 rows for `fanout`), `--dir <path>` (default: a fresh directory under the system's
+//! temp dir, removed afterwards; with `--dir`, the databases stay there).
+
+mod ceiling;
+mod cli;
+mod data;
+mod files;
+mod measure;
+mod run;
+mod shapes;
+mod summary;
+mod verify;
+
+pub use cli::{Config, parse as parse_args};
+pub use run::{measure_shape, run_shape};
+pub use shapes::ShapeName;
+
+/// Any failure of the benchmark, with its message.
+pub type Failure = Box<dyn std::error::Error>;
+
+#[allow(dead_code)]
+fn main() -> Result<(), Failure> {
+    let config = parse_args(std::env::args().skip(1))?;
+    for &shape in &config.shapes {
+        let summary = run_shape(shape, &config)?;
+        eprintln!("{}", summary.details());
+        println!("{}", summary.line());
+    }
+    Ok(())
+}
