@@ -50,6 +50,18 @@ fn fanout() {
     smoke(ShapeName::Fanout, 1 + 1_000 + 5_000);
 }
 
+#[test]
+fn chain() {
+    // Fan-out round(10 × 0.01^(1/6)) = 5, six levels: 5^0 + … + 5^6.
+    smoke(ShapeName::Chain, (0..=6).map(|d| 5u64.pow(d)).sum());
+}
+
+#[test]
+fn many_roots() {
+    // 100 roots and their 1,000 children.
+    smoke(ShapeName::ManyRoots, 100 + 1_000);
+}
+
 /// The options as the command line gives them.
 fn parse(args: &[&str]) -> Result<Config, bench::Failure> {
     bench::parse_args(args.iter().map(|arg| arg.to_string()))

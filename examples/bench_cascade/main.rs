@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example bench_cascade                        # fanout: 1 team → 100k members → 500k posts
 //! cargo run --release --example bench_cascade -- --shape all         # every shape, one line each
+//! cargo run --release --example bench_cascade -- --shape chain --scale 0.1 --batch 1000
 //! ```
 //!
 //! # Shapes
@@ -15,8 +16,11 @@
 //! | `--shape` | data (at `--scale 1`) | action |
 //! |---|---|---|
 //! | `fanout` (default) | 1 team → 100k members → 500k posts; a second team with 1k members, 5k posts | delete the first team, `ON DELETE CASCADE` |
+//! | `chain` | 6 levels of fan-out 10: 1 → 10 → … → 1M (1,111,111 rows); a sibling root with fan-out 2 (127 rows) | delete the root, `ON DELETE CASCADE` at every level |
+//! | `many-roots` | 10,000 roots × 10 children; 1,000 more roots × 10 children | delete the 10,000 roots in ONE multi-key delete, `ON DELETE CASCADE` |
 //!
-//! `--scale` multiplies every count (at least one row each).
+//! `--scale` multiplies every count (at least one row each); `chain` keeps
+//! its 6 levels and scales its fan-out (10 × scale^(1/6), rounded).
 //!
 //! # The three runs
 //!
@@ -28,7 +32,8 @@
 //! page cache:
 //!
 //! 1. **native**: SQLite's own action (`PRAGMA foreign_keys=ON`), one
-//!    statement in one transaction: `DELETE FROM teams WHERE id = 1`.
+//!    statement in one transaction: `DELETE FROM teams WHERE id = 1`,
+//!    `DELETE FROM roots WHERE id BETWEEN 1 AND 10000`, …
 //! 2. **ceiling**: a hand-written loop of set-based SQL statements on the
 //!    copy, with the transaction size cascadia gets (`--batch` rows written
 //!    per transaction), each transaction opened like cascadia's (`BEGIN
@@ -36,7 +41,7 @@
 //!    record (`INSERT OR REPLACE INTO bench_job (id, state) VALUES (1, ?)`)
 //!    before its `COMMIT`. It is what set-based batching can reach on
 //!    SQLite (see [`ceiling`]):
-//!    - cascades (`fanout`): bottom-up, depth first,
+//!    - cascades (`fanout`, `chain`, `many-roots`): bottom-up, depth first,
 //!      with a stack of at most depth × batch keys (as cascadia's). Each
 //!      transaction reads the keys of k parents of leaves (`SELECT id,
 //!      team_id FROM members WHERE team_id IN (…) ORDER BY team_id, id LIMIT
@@ -75,7 +80,8 @@
 //!
 //! Options: `--shape <name>|all` (default `fanout`), `--scale <f>` (default
 //! 1), `--batch <rows>` (default 1000; at least one parent of leaves with
-//! its leaves: 6 rows for `fanout`), `--dir <path>` (default: a fresh directory under the system's
+//! its leaves: 6 rows for `fanout`, 11 for `many-roots` and for `chain` at
+//! scale 1), `--dir <path>` (default: a fresh directory under the system's
 //! temp dir, removed afterwards; with `--dir`, the databases stay there).
 
 mod ceiling;

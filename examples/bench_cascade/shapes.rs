@@ -8,7 +8,9 @@ use rusqlite::{Connection, Transaction};
 use super::ceiling::{self, Level, LoopStats};
 use super::data;
 
+mod chain;
 mod fanout;
+mod many_roots;
 
 /// The rows an action changes in one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,16 +72,22 @@ pub trait Shape {
 pub enum ShapeName {
     /// 1 team → 100k members → 500k posts, ON DELETE CASCADE.
     Fanout,
+    /// 6 levels of fan-out 10, ON DELETE CASCADE.
+    Chain,
+    /// 10,000 roots × 10 children deleted by one multi-key delete.
+    ManyRoots,
 }
 
 impl ShapeName {
     /// Every shape, in the order `--shape all` runs them.
-    pub const ALL: [ShapeName; 1] = [ShapeName::Fanout];
+    pub const ALL: [ShapeName; 3] = [ShapeName::Fanout, ShapeName::Chain, ShapeName::ManyRoots];
 
     /// The `--shape` name.
     pub fn as_str(self) -> &'static str {
         match self {
             ShapeName::Fanout => "fanout",
+            ShapeName::Chain => "chain",
+            ShapeName::ManyRoots => "many-roots",
         }
     }
 
@@ -87,6 +95,8 @@ impl ShapeName {
     pub fn build(self, scale: f64) -> Box<dyn Shape> {
         match self {
             ShapeName::Fanout => Box::new(fanout::Fanout::new(scale)),
+            ShapeName::Chain => Box::new(chain::Chain::new(scale)),
+            ShapeName::ManyRoots => Box::new(many_roots::ManyRoots::new(scale)),
         }
     }
 }
