@@ -57,9 +57,21 @@ fn chain() {
 }
 
 #[test]
+fn set_null() {
+    // The parent deleted, 5,000 children nulled.
+    smoke(ShapeName::SetNull, 1 + 5_000);
+}
+
+#[test]
 fn many_roots() {
     // 100 roots and their 1,000 children.
     smoke(ShapeName::ManyRoots, 100 + 1_000);
+}
+
+#[test]
+fn key_update() {
+    // The parent's key and its 1,000 children, in one transaction.
+    smoke(ShapeName::KeyUpdate, 1 + 1_000);
 }
 
 /// The options as the command line gives them.

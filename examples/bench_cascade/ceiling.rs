@@ -4,8 +4,9 @@
 //!
 //! Every transaction is opened as cascadia's SQLite store opens its own
 //! (`BEGIN IMMEDIATE`, then `PRAGMA defer_foreign_keys = ON`), writes at
-//! most `batch` rows, and records a small job state in `bench_job` before
-//! `COMMIT`, as cascadia records its job's position.
+//! most `batch` rows, and (except the one transaction of a key update)
+//! records a small job state in `bench_job` before `COMMIT`, as cascadia
+//! records its job's position.
 //!
 //! - [`cascade`]: a tree of tables deleted bottom-up, depth first: each
 //!   transaction reads the keys of k parents of leaves (`SELECT id, team_id
@@ -15,6 +16,12 @@
 //!   fan-out); a level whose children are gone is deleted `batch` keys per
 //!   transaction. Memory holds depth × batch keys, as cascadia's. See
 //!   [`tree`].
+//! - [`set_null`]: `UPDATE <child> SET <fk> = NULL WHERE rowid IN (SELECT
+//!   rowid FROM <child> WHERE <fk> = ? LIMIT batch)` per transaction; the
+//!   transaction that updates fewer than `batch` rows also deletes the
+//!   parent.
+//! - [`update_key`]: one transaction: `UPDATE <child> SET <fk> = new WHERE
+//!   <fk> = old`, then `UPDATE <parent> SET id = new WHERE id = old`.
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params_from_iter};
 
@@ -95,4 +102,63 @@ fn delete_where_in(
         deleted += tx.prepare_cached(&sql)?.execute(params_from_iter(chunk))? as u64;
     }
     Ok(deleted)
+}
+
+/// Sets `column` of `child` to NULL where it is `parent` (a key of
+/// `parent_table`), `batch` rows per transaction, then deletes the parent.
+pub fn set_null(
+    conn: &mut Connection,
+    (child, column): (&str, &str),
+    parent_table: &str,
+    parent: i64,
+    batch: u64,
+) -> rusqlite::Result<LoopStats> {
+    let update = format!(
+        "UPDATE {child} SET {column} = NULL WHERE rowid IN \
+         (SELECT rowid FROM {child} WHERE {column} = ?1 LIMIT ?2)"
+    );
+    let delete = format!("DELETE FROM {parent_table} WHERE id = ?1");
+    let mut stats = LoopStats::default();
+    let mut done = false;
+    let mut position = 0u64;
+    while !done {
+        position += 1;
+        let job = format!("{child} batch {position}");
+        stats.batch(conn, Some(&job), |tx| {
+            let updated = tx
+                .prepare_cached(&update)?
+                .execute((parent, batch as i64))? as u64;
+            done = updated < batch;
+            let deleted = if done {
+                tx.prepare_cached(&delete)?.execute([parent])? as u64
+            } else {
+                0
+            };
+            Ok(updated + deleted)
+        })?;
+    }
+    Ok(stats)
+}
+
+/// Changes the key of `parent_table`'s row `old` to `new`, rewriting
+/// `column` of `child` first, in one transaction.
+pub fn update_key(
+    conn: &mut Connection,
+    (child, column): (&str, &str),
+    parent_table: &str,
+    (old, new): (i64, i64),
+) -> rusqlite::Result<LoopStats> {
+    let mut stats = LoopStats::default();
+    stats.batch(conn, None, |tx| {
+        let children = tx.execute(
+            &format!("UPDATE {child} SET {column} = ?1 WHERE {column} = ?2"),
+            (new, old),
+        )?;
+        let parents = tx.execute(
+            &format!("UPDATE {parent_table} SET id = ?1 WHERE id = ?2"),
+            (new, old),
+        )?;
+        Ok((children + parents) as u64)
+    })?;
+    Ok(stats)
 }

@@ -17,7 +17,9 @@
 //! |---|---|---|
 //! | `fanout` (default) | 1 team → 100k members → 500k posts; a second team with 1k members, 5k posts | delete the first team, `ON DELETE CASCADE` |
 //! | `chain` | 6 levels of fan-out 10: 1 → 10 → … → 1M (1,111,111 rows); a sibling root with fan-out 2 (127 rows) | delete the root, `ON DELETE CASCADE` at every level |
+//! | `set-null` | 1 parent → 500k children (nullable, indexed FK); a second parent with 5k children | delete the parent, `ON DELETE SET NULL` |
 //! | `many-roots` | 10,000 roots × 10 children; 1,000 more roots × 10 children | delete the 10,000 roots in ONE multi-key delete, `ON DELETE CASCADE` |
+//! | `key-update` | 1 parent → 100k children; a second parent with 1k children | change the first parent's key, `ON UPDATE CASCADE`, in one transaction |
 //!
 //! `--scale` multiplies every count (at least one row each); `chain` keeps
 //! its 6 levels and scales its fan-out (10 × scale^(1/6), rounded).
@@ -33,7 +35,8 @@
 //!
 //! 1. **native**: SQLite's own action (`PRAGMA foreign_keys=ON`), one
 //!    statement in one transaction: `DELETE FROM teams WHERE id = 1`,
-//!    `DELETE FROM roots WHERE id BETWEEN 1 AND 10000`, …
+//!    `DELETE FROM roots WHERE id BETWEEN 1 AND 10000`,
+//!    `UPDATE parents SET id = 3 WHERE id = 1`, …
 //! 2. **ceiling**: a hand-written loop of set-based SQL statements on the
 //!    copy, with the transaction size cascadia gets (`--batch` rows written
 //!    per transaction), each transaction opened like cascadia's (`BEGIN
@@ -49,9 +52,17 @@
 //!      keys)`) and them (`DELETE FROM members WHERE id IN (k keys)`), k =
 //!      batch ÷ (1 + fan-out); a level whose children are all gone is
 //!      deleted `batch` keys per transaction, the roots last;
+//!    - `set-null`: `UPDATE children SET parent_id = NULL WHERE rowid IN
+//!      (SELECT rowid FROM children WHERE parent_id = ? LIMIT batch)` per
+//!      transaction; the transaction that finds fewer deletes the parent;
+//!    - `key-update`: one transaction (a key update is atomic, as cascadia's
+//!      sync `update_key`, which writes no job record either): `UPDATE
+//!      children SET parent_id = new WHERE parent_id = old`, then the
+//!      parent's key.
 //! 3. **cascadia**: `Database::delete_with` in batched mode with
 //!    `DeleteOptions::default().batch_rows(batch).budget(Budget::DEFAULT.rows_written(batch))`
-//!    and an observer recording the largest batch.
+//!    and an observer recording the largest batch; `Database::update_key`
+//!    (sync, one transaction) for `key-update`.
 //!
 //! Then the three end states are compared (every row of every table, in
 //! key order, digested), `PRAGMA foreign_key_check` must be empty on each,
@@ -67,10 +78,11 @@
 //! rows = rows changed (deleted plus updated), the same count on every
 //! side; the rates are rows ÷ wall seconds of each side's run.
 //! `max_tx_rows` is the most rows cascadia wrote in one committed
-//! transaction. `peak_rss_mib` is the process's peak resident memory during
-//! cascadia's run (Linux `VmHWM`, reset through `/proc/self/clear_refs`
-//! just before it; 0 where unavailable): what the process holds plus what
-//! the run adds, SQLite's page cache (2 MiB by default) included.
+//! transaction (for `key-update`, its one transaction). `peak_rss_mib` is
+//! the process's peak resident memory during cascadia's run (Linux `VmHWM`,
+//! reset through `/proc/self/clear_refs` just before it; 0 where
+//! unavailable): what the process holds plus what the run adds, SQLite's
+//! page cache (2 MiB by default) included.
 //!
 //! On standard error, one line per shape: the wall and CPU seconds of each
 //! side, the ceiling's rate, transactions and largest transaction,

@@ -10,7 +10,9 @@ use super::data;
 
 mod chain;
 mod fanout;
+mod key_update;
 mod many_roots;
+mod set_null;
 
 /// The rows an action changes in one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,15 @@ impl Change {
             table,
             deleted: rows,
             updated: 0,
+        }
+    }
+
+    /// `rows` rows of `table` updated.
+    pub fn updated(table: &'static str, rows: u64) -> Self {
+        Change {
+            table,
+            deleted: 0,
+            updated: rows,
         }
     }
 }
@@ -74,20 +85,32 @@ pub enum ShapeName {
     Fanout,
     /// 6 levels of fan-out 10, ON DELETE CASCADE.
     Chain,
+    /// 1 parent → 500k children, ON DELETE SET NULL.
+    SetNull,
     /// 10,000 roots × 10 children deleted by one multi-key delete.
     ManyRoots,
+    /// ON UPDATE CASCADE of one key with 100k children, in one transaction.
+    KeyUpdate,
 }
 
 impl ShapeName {
     /// Every shape, in the order `--shape all` runs them.
-    pub const ALL: [ShapeName; 3] = [ShapeName::Fanout, ShapeName::Chain, ShapeName::ManyRoots];
+    pub const ALL: [ShapeName; 5] = [
+        ShapeName::Fanout,
+        ShapeName::Chain,
+        ShapeName::SetNull,
+        ShapeName::ManyRoots,
+        ShapeName::KeyUpdate,
+    ];
 
     /// The `--shape` name.
     pub fn as_str(self) -> &'static str {
         match self {
             ShapeName::Fanout => "fanout",
             ShapeName::Chain => "chain",
+            ShapeName::SetNull => "set-null",
             ShapeName::ManyRoots => "many-roots",
+            ShapeName::KeyUpdate => "key-update",
         }
     }
 
@@ -96,7 +119,9 @@ impl ShapeName {
         match self {
             ShapeName::Fanout => Box::new(fanout::Fanout::new(scale)),
             ShapeName::Chain => Box::new(chain::Chain::new(scale)),
+            ShapeName::SetNull => Box::new(set_null::SetNull::new(scale)),
             ShapeName::ManyRoots => Box::new(many_roots::ManyRoots::new(scale)),
+            ShapeName::KeyUpdate => Box::new(key_update::KeyUpdate::new(scale)),
         }
     }
 }
