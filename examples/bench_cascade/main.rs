@@ -75,14 +75,15 @@
 //!
 //! `shape=<name> native_rows_per_s=<n> cascadia_rows_per_s=<n> ratio=<cascadia/native> ceiling_ratio=<cascadia/ceiling> max_tx_rows=<n> peak_rss_mib=<n>`
 //!
-//! rows = rows changed (deleted plus updated), the same count on every
-//! side; the rates are rows ÷ wall seconds of each side's run.
-//! `max_tx_rows` is the most rows cascadia wrote in one committed
-//! transaction (for `key-update`, its one transaction). `peak_rss_mib` is
-//! the process's peak resident memory during cascadia's run (Linux `VmHWM`,
-//! reset through `/proc/self/clear_refs` just before it; 0 where
-//! unavailable): what the process holds plus what the run adds, SQLite's
-//! page cache (2 MiB by default) included.
+//! rows = rows changed (deleted plus updated), the same count on every side;
+//! the rates are rows ÷ wall seconds of each side's run. `max_tx_rows` is
+//! the most rows cascadia wrote in one committed transaction (for
+//! `key-update`, its one transaction). `peak_rss_mib` is the process's
+//! peak resident memory during cascadia's run (Linux `VmHWM`, reset through
+//! `/proc/self/clear_refs` just before it, after glibc's `malloc_trim` has
+//! returned what earlier work freed; 0 where unavailable): what the process
+//! holds plus what the run adds, SQLite's page cache (2 MiB by default)
+//! included.
 //!
 //! On standard error, one line per shape: the wall and CPU seconds of each
 //! side, the ceiling's rate, transactions and largest transaction,
