@@ -37,13 +37,13 @@ pub(super) enum SqlKey {
     DeleteChildren {
         shape: ScanShape,
         returning: Vec<usize>,
-        bytes: bool,
+        bucket: Option<u64>,
     },
     UpdateChildren {
         shape: ScanShape,
         set: Vec<usize>,
         returning: Vec<usize>,
-        bytes: bool,
+        bucket: Option<u64>,
     },
 }
 
@@ -268,25 +268,34 @@ pub(super) fn count(parts: &ScanParts) -> String {
     format!("SELECT count(*) FROM {}{}", parts.from, parts.filter())
 }
 
-/// The rows a set-based write takes, as `key IN (...)`: the first `?limit`
-/// rows of the scan, in scan order; with `bytes`, only while the running sum
-/// of their `size` stays within `?limit+1` (the first row always when
-/// `?limit+2` is 1). The running sum is taken over the first `?limit` rows
-/// only, so a statement reads at most `?limit` rows whatever the fan-out.
-/// Parameters after the scan's: limit, then bytes and first-row.
-fn picked(table: Table<'_>, parts: &ScanParts, size: &str, bytes: bool) -> String {
+/// How many candidate rows a limited set-based write reads at most: a
+/// power of two at least `rows`, written into the SQL text. A bound
+/// parameter in a `LIMIT` makes SQLite recompile the statement whenever its
+/// value changes; a few buckets keep every text prepared once.
+pub(super) fn bucket(rows: usize) -> u64 {
+    const MOST: u64 = 1 << 62;
+    (rows.max(1) as u64)
+        .checked_next_power_of_two()
+        .map_or(MOST, |bucket| bucket.min(MOST))
+}
+
+/// The rows a set-based write takes: a `WITH` prefix and the condition on
+/// the written table. Unlimited (`bucket` is `None`): every row the scan
+/// finds, with no prefix. Limited: the candidates are the first `bucket`
+/// rows of the scan, in scan order (the CTE `_c`, so that a statement reads
+/// at most that many rows whatever the fan-out, and `RETURNING` can say how
+/// many there were); of those it takes the first `?n`, and only while the
+/// running sum of their `size` stays within `?n+1` bytes (the first row
+/// always when `?n+2` is 1). Parameters after the scan's (`?n` is the first
+/// of them): the row limit, the byte limit, first-row.
+fn picked(table: Table<'_>, parts: &ScanParts, size: &str, bucket: Option<u64>) -> (String, String) {
+    let Some(bucket) = bucket else {
+        return (String::new(), parts.conditions.join(" AND "));
+    };
     let order = &parts.order_columns;
     let key = table.key();
-    let limit = parts.params + 1;
-    let scan = format!(
-        "FROM {}{} ORDER BY {}",
-        parts.from,
-        parts.filter(),
-        parts.order
-    );
-    if !bytes {
-        return format!("{key} IN (SELECT {key} {scan} LIMIT ?{limit})");
-    }
+    let n = parts.params + 1;
+    let scan = format!("FROM {}{} ORDER BY {}", parts.from, parts.filter(), parts.order);
     let (keys, key_names): (String, Vec<String>) = if table.rowid {
         ("rowid AS _k0".to_owned(), vec!["_k0".to_owned()])
     } else {
@@ -305,55 +314,59 @@ fn picked(table: Table<'_>, parts: &ScanParts, size: &str, bytes: bool) -> Strin
         .zip(&order_names)
         .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
         .collect();
-    let window = format!(
-        "ORDER BY {} ROWS UNBOUNDED PRECEDING",
-        order_names.join(", ")
-    );
-    format!(
-        "{key} IN (SELECT {k} FROM (SELECT {k}, sum(_s) OVER ({window}) AS _running, \
-         row_number() OVER ({window}) AS _n FROM (SELECT {keys}, {orders}, {size} AS _s \
-         {scan} LIMIT ?{limit})) WHERE _running <= ?{bytes} OR (_n = 1 AND ?{first} = 1))",
-        k = key_names.join(", "),
+    let window = format!("ORDER BY {} ROWS UNBOUNDED PRECEDING", order_names.join(", "));
+    let k = key_names.join(", ");
+    let with = format!(
+        "WITH _c AS MATERIALIZED (SELECT {keys}, {orders}, {size} AS _s {scan} LIMIT {bucket}), \
+         _p AS MATERIALIZED (SELECT {k}, sum(_s) OVER ({window}) AS _running, \
+         row_number() OVER ({window}) AS _n FROM _c) ",
         orders = orders.join(", "),
-        bytes = limit + 1,
-        first = limit + 2,
-    )
+    );
+    let condition = format!(
+        "{key} IN (SELECT {k} FROM _p WHERE _n <= ?{n} \
+         AND (_running <= ?{bytes} OR (_n = 1 AND ?{first} = 1)))",
+        bytes = n + 1,
+        first = n + 2,
+    );
+    (with, condition)
 }
 
 /// How many parameters [`picked`] adds after the scan's.
-pub(super) fn picked_params(bytes: bool) -> usize {
-    if bytes { 3 } else { 1 }
+pub(super) fn picked_params(limited: bool) -> usize {
+    if limited { 3 } else { 0 }
 }
 
 /// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning` and each row's size, last.
+/// columns `returning`, each row's size, and — when limited — how many
+/// candidate rows there were.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
     returning: &[usize],
-    bytes: bool,
+    bucket: Option<u64>,
 ) -> String {
     let size = table.size(&[]);
+    let (with, condition) = picked(table, parts, &size, bucket);
     format!(
-        "DELETE FROM {} WHERE {} RETURNING {}",
+        "{with}DELETE FROM {} WHERE {condition} RETURNING {}",
         quote(&table.meta.name),
-        picked(table, parts, &size, bytes),
-        returned(table, returning, &size)
+        returned(table, returning, &size, bucket.is_some())
     )
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`]), returning the columns `returning` as updated and each
-/// row's size after the update, last. Parameters after [`picked`]'s: the
-/// value of each set column, then (with `bytes`) its size in bytes.
+/// [`picked`]), returning the columns `returning` as updated, each row's
+/// size after the update and — when limited — how many candidate rows
+/// there were. Parameters after [`picked`]'s: the value of each set column,
+/// then (when limited) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
     set: &[usize],
     returning: &[usize],
-    bytes: bool,
+    bucket: Option<u64>,
 ) -> String {
-    let first = parts.params + picked_params(bytes) + 1;
+    let first = parts.params + picked_params(bucket.is_some()) + 1;
     let assignments: Vec<String> = set
         .iter()
         .enumerate()
@@ -364,23 +377,24 @@ pub(super) fn update_children(
         .enumerate()
         .map(|(i, &c)| (c, first + set.len() + i))
         .collect();
-    let size_before = table.size(&sizes);
+    let (with, condition) = picked(table, parts, &table.size(&sizes), bucket);
     format!(
-        "UPDATE {} SET {} WHERE {} RETURNING {}",
+        "{with}UPDATE {} SET {} WHERE {condition} RETURNING {}",
         quote(&table.meta.name),
         assignments.join(", "),
-        picked(table, parts, &size_before, bytes),
-        returned(table, returning, &table.size(&[]))
+        returned(table, returning, &table.size(&[]), bucket.is_some())
     )
 }
 
-/// The `RETURNING` list: the asked columns, then the size.
-fn returned(table: Table<'_>, returning: &[usize], size: &str) -> String {
-    if returning.is_empty() {
-        size.to_owned()
-    } else {
-        format!("{}, {size}", table.list(returning))
+/// The `RETURNING` list: the asked columns, the size, and (when limited)
+/// the number of candidates.
+fn returned(table: Table<'_>, returning: &[usize], size: &str, limited: bool) -> String {
+    let mut list: Vec<String> = returning.iter().map(|&c| table.column(c)).collect();
+    list.push(size.to_owned());
+    if limited {
+        list.push("(SELECT count(*) FROM _c)".to_owned());
     }
+    list.join(", ")
 }
 
 /// Whether `index` names one of the table's secondary indexes (its
