@@ -1,10 +1,14 @@
 //! The SQLite store's set-based writes: `DELETE` and `UPDATE` of the rows
-//! referencing a set of parents, one statement per chunk of parents, each
-//! returning the rows' sizes (and the columns asked for) with `RETURNING`.
+//! referencing a set of parents, one statement per chunk of parents, kept
+//! within the row and byte limits by `cascadia_take` (see [`take`]) in the
+//! same pass.
+//!
+//! [`take`]: super::take
 
 use rusqlite::params_from_iter;
 
 use super::sql::{self, IN_CHUNK, SqlKey};
+use super::take::Take;
 use super::transaction::SqliteTransaction;
 use crate::model::error::Error;
 use crate::model::value::{Row, Value};
@@ -38,8 +42,7 @@ impl SqliteTransaction<'_> {
                 self.scan_plan(scan.range, Some(chunk), Self::chunk_after(scan, chunk))?;
             let parts = self.parts(&shape, &index_columns);
             let table = self.table(shape.table);
-            let unlimited = rows_left == usize::MAX && bytes_left.is_none();
-            let bucket = (!unlimited).then(|| sql::bucket(rows_left));
+            let bucket = write.bounded.then(|| sql::bucket(rows_left));
             let key = match set {
                 Some(set) => SqlKey::UpdateChildren {
                     shape,
@@ -60,40 +63,27 @@ impl SqliteTransaction<'_> {
                 }
                 None => sql::delete_children(table, &parts, &returning, bucket),
             });
-            let mut extra = Vec::new();
-            if bucket.is_some() {
-                let bytes = bytes_left.unwrap_or(u64::MAX);
-                extra.push(Value::Integer(rows_left.try_into().unwrap_or(i64::MAX)));
-                extra.push(Value::Integer(bytes.try_into().unwrap_or(i64::MAX)));
-                extra.push(Value::Integer(i64::from(first)));
-            }
-            if let Some(set) = set {
-                extra.extend(set.iter().map(|(_, value)| value.clone()));
-                if bucket.is_some() {
-                    // The sizes of the written values, for the running sum.
-                    extra.extend(
-                        set.iter()
-                            .map(|(_, value)| Value::Integer(value.size_bytes() as i64)),
-                    );
-                }
-            }
-            params.extend(extra.iter());
-            let width = table.meta.columns.len();
-            let before = out.rows;
-            let limited = bucket.is_some();
-            let candidates =
-                self.run_write(&text, &params, &returning, width, limited, &mut out)?;
-            let taken = (out.rows - before) as usize;
-            // Every row the scan finds was taken: unlimited; or all the
-            // candidates, fewer than the bucket (no row taken with the first
-            // row always taken means there was none).
-            let chunk_exhausted = match (bucket, candidates) {
-                (None, _) => true,
-                (Some(bucket), Some(candidates)) => {
-                    taken as u64 == candidates && candidates < bucket
-                }
-                (Some(_), None) => first,
+            let values: Vec<Value> = set
+                .unwrap_or_default()
+                .iter()
+                .map(|(_, value)| value.clone())
+                .collect();
+            params.extend(values.iter());
+            *self.connected.tally.lock() = Take {
+                rows: rows_left as u64,
+                bytes: bytes_left,
+                first_always: first,
+                extra: values.iter().map(|v| v.size_bytes() as u64).sum(),
+                ..Take::default()
             };
+            let width = table.meta.columns.len();
+            self.run_write(&text, &params, &returning, width, &mut out)?;
+            let take = self.connected.tally.lock().clone();
+            out.rows += take.taken;
+            out.bytes += take.taken_bytes;
+            // Every row the scan finds was taken: none left out, and fewer
+            // candidates than the subquery's bucket.
+            let chunk_exhausted = !take.refused && bucket.is_none_or(|b| take.taken < b);
             if !chunk_exhausted {
                 out.exhausted = false;
                 break;
@@ -102,36 +92,28 @@ impl SqliteTransaction<'_> {
         Ok(out)
     }
 
-    /// Runs one set-based write and adds what it returned to `out`; when
-    /// `limited`, returns how many candidate rows the statement saw (`None`
-    /// when it returned no row, so could not say).
+    /// Runs one set-based write, adding the rows it returned to `out`.
     fn run_write(
         &self,
         text: &str,
         params: &[&Value],
         returning: &[usize],
         width: usize,
-        limited: bool,
         out: &mut Written,
-    ) -> Result<Option<u64>, Error> {
+    ) -> Result<(), Error> {
         let mut statement = self.connected.conn.prepare_cached(text)?;
-        let mut rows = statement.query(params_from_iter(params.iter()))?;
-        let mut candidates = None;
-        while let Some(row) = rows.next()? {
-            let size: i64 = row.get(returning.len())?;
-            if limited {
-                candidates = Some(row.get::<_, i64>(returning.len() + 1)?.max(0) as u64);
-            }
-            out.rows += 1;
-            out.bytes += size.max(0) as u64;
-            if !returning.is_empty() {
-                let mut full: Row = vec![Value::Null; width];
-                for (i, &c) in returning.iter().enumerate() {
-                    full[c] = row.get(i)?;
-                }
-                out.returned.push(full);
-            }
+        if returning.is_empty() {
+            statement.execute(params_from_iter(params.iter()))?;
+            return Ok(());
         }
-        Ok(candidates)
+        let mut rows = statement.query(params_from_iter(params.iter()))?;
+        while let Some(row) = rows.next()? {
+            let mut full: Row = vec![Value::Null; width];
+            for (i, &c) in returning.iter().enumerate() {
+                full[c] = row.get(i)?;
+            }
+            out.returned.push(full);
+        }
+        Ok(())
     }
 }

@@ -113,29 +113,6 @@ impl Table<'_> {
             format!("({})", self.list(self.pk))
         }
     }
-
-    /// The size of a row as budgets count it ([`Value::size_bytes`] summed
-    /// over every column): 1 for NULL, 8 for a number, the length in bytes
-    /// of text and blobs. `replaced` columns count `?param` bytes instead
-    /// (the size of the value an UPDATE writes there).
-    ///
-    /// [`Value::size_bytes`]: crate::Value::size_bytes
-    pub(super) fn size(&self, replaced: &[(usize, usize)]) -> String {
-        let terms: Vec<String> = (0..self.meta.columns.len())
-            .map(|c| match replaced.iter().find(|(column, _)| *column == c) {
-                Some((_, param)) => format!("?{param}"),
-                None => {
-                    let name = self.column(c);
-                    format!(
-                        "CASE typeof({name}) WHEN 'null' THEN 1 WHEN 'integer' THEN 8 \
-                         WHEN 'real' THEN 8 WHEN 'text' THEN octet_length({name}) \
-                         ELSE length({name}) END"
-                    )
-                }
-            })
-            .collect();
-        format!("({})", terms.join(" + "))
-    }
 }
 
 /// The parts of a scan's statement: `FROM`, the conditions, `ORDER BY`,
@@ -144,8 +121,6 @@ pub(super) struct ScanParts {
     pub(super) from: String,
     pub(super) conditions: Vec<String>,
     pub(super) order: String,
-    /// The positions `order` lists.
-    pub(super) order_columns: Vec<usize>,
     /// Parameters used, `?1` to `?params`.
     pub(super) params: usize,
 }
@@ -217,7 +192,6 @@ pub(super) fn scan_parts(
         from: format!("{}{indexed_by}", quote(&table.meta.name)),
         conditions,
         order: table.list(&order),
-        order_columns: order,
         params: next - 1,
     }
 }
@@ -279,86 +253,50 @@ pub(super) fn bucket(rows: usize) -> u64 {
         .map_or(MOST, |bucket| bucket.min(MOST))
 }
 
-/// The rows a set-based write takes: a `WITH` prefix and the condition on
-/// the written table. Unlimited (`bucket` is `None`): every row the scan
-/// finds, with no prefix. Limited: the candidates are the first `bucket`
-/// rows of the scan, in scan order (the CTE `_c`, so that a statement reads
-/// at most that many rows whatever the fan-out, and `RETURNING` can say how
-/// many there were); of those it takes the first `?n`, and only while the
-/// running sum of their `size` stays within `?n+1` bytes (the first row
-/// always when `?n+2` is 1). Parameters after the scan's (`?n` is the first
-/// of them): the row limit, the byte limit, first-row.
-fn picked(table: Table<'_>, parts: &ScanParts, size: &str, bucket: Option<u64>) -> (String, String) {
+/// The condition of a set-based write: the rows the scan finds — every
+/// one (`bucket` is `None`), or the first `bucket` in scan order, found
+/// with an index-only subquery — that `cascadia_take` accepts, given the
+/// columns `take` (see [`take`](super::take)).
+fn picked(table: Table<'_>, parts: &ScanParts, bucket: Option<u64>, take: &[usize]) -> String {
+    let take = format!("{}({})", super::take::NAME, table.list(take));
     let Some(bucket) = bucket else {
-        return (String::new(), parts.conditions.join(" AND "));
+        return format!("{} AND {take}", parts.conditions.join(" AND "));
     };
-    let order = &parts.order_columns;
-    let key = table.key();
-    let n = parts.params + 1;
-    let scan = format!("FROM {}{} ORDER BY {}", parts.from, parts.filter(), parts.order);
-    let (keys, key_names): (String, Vec<String>) = if table.rowid {
-        ("rowid AS _k0".to_owned(), vec!["_k0".to_owned()])
+    let columns = if table.rowid {
+        "rowid".to_owned()
     } else {
-        let names: Vec<String> = (0..table.pk.len()).map(|i| format!("_k{i}")).collect();
-        let keys: Vec<String> = table
-            .pk
-            .iter()
-            .zip(&names)
-            .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-            .collect();
-        (keys.join(", "), names)
+        table.list(table.pk)
     };
-    let order_names: Vec<String> = (0..order.len()).map(|i| format!("_o{i}")).collect();
-    let orders: Vec<String> = order
-        .iter()
-        .zip(&order_names)
-        .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-        .collect();
-    let window = format!("ORDER BY {} ROWS UNBOUNDED PRECEDING", order_names.join(", "));
-    let k = key_names.join(", ");
-    let with = format!(
-        "WITH _c AS MATERIALIZED (SELECT {keys}, {orders}, {size} AS _s {scan} LIMIT {bucket}), \
-         _p AS MATERIALIZED (SELECT {k}, sum(_s) OVER ({window}) AS _running, \
-         row_number() OVER ({window}) AS _n FROM _c) ",
-        orders = orders.join(", "),
-    );
-    let condition = format!(
-        "{key} IN (SELECT {k} FROM _p WHERE _n <= ?{n} \
-         AND (_running <= ?{bytes} OR (_n = 1 AND ?{first} = 1)))",
-        bytes = n + 1,
-        first = n + 2,
-    );
-    (with, condition)
-}
-
-/// How many parameters [`picked`] adds after the scan's.
-pub(super) fn picked_params(limited: bool) -> usize {
-    if limited { 3 } else { 0 }
+    format!(
+        "{} IN (SELECT {columns} FROM {}{} ORDER BY {} LIMIT {bucket}) AND {take}",
+        table.key(),
+        parts.from,
+        parts.filter(),
+        parts.order
+    )
 }
 
 /// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning`, each row's size, and — when limited — how many
-/// candidate rows there were.
+/// columns `returning`, if any.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
     returning: &[usize],
     bucket: Option<u64>,
 ) -> String {
-    let size = table.size(&[]);
-    let (with, condition) = picked(table, parts, &size, bucket);
+    let every: Vec<usize> = (0..table.meta.columns.len()).collect();
     format!(
-        "{with}DELETE FROM {} WHERE {condition} RETURNING {}",
+        "DELETE FROM {} WHERE {}{}",
         quote(&table.meta.name),
-        returned(table, returning, &size, bucket.is_some())
+        picked(table, parts, bucket, &every),
+        returned(table, returning)
     )
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`]), returning the columns `returning` as updated, each row's
-/// size after the update and — when limited — how many candidate rows
-/// there were. Parameters after [`picked`]'s: the value of each set column,
-/// then (when limited) its size in bytes.
+/// [`picked`]; `cascadia_take` sees the columns it keeps), returning the
+/// columns `returning` as updated, if any. Parameters after the scan's: the
+/// value of each set column.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -366,35 +304,31 @@ pub(super) fn update_children(
     returning: &[usize],
     bucket: Option<u64>,
 ) -> String {
-    let first = parts.params + picked_params(bucket.is_some()) + 1;
+    let first = parts.params + 1;
     let assignments: Vec<String> = set
         .iter()
         .enumerate()
         .map(|(i, &c)| format!("{} = ?{}", table.column(c), first + i))
         .collect();
-    let sizes: Vec<(usize, usize)> = set
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| (c, first + set.len() + i))
+    let kept: Vec<usize> = (0..table.meta.columns.len())
+        .filter(|c| !set.contains(c))
         .collect();
-    let (with, condition) = picked(table, parts, &table.size(&sizes), bucket);
     format!(
-        "{with}UPDATE {} SET {} WHERE {condition} RETURNING {}",
+        "UPDATE {} SET {} WHERE {}{}",
         quote(&table.meta.name),
         assignments.join(", "),
-        returned(table, returning, &table.size(&[]), bucket.is_some())
+        picked(table, parts, bucket, &kept),
+        returned(table, returning)
     )
 }
 
-/// The `RETURNING` list: the asked columns, the size, and (when limited)
-/// the number of candidates.
-fn returned(table: Table<'_>, returning: &[usize], size: &str, limited: bool) -> String {
-    let mut list: Vec<String> = returning.iter().map(|&c| table.column(c)).collect();
-    list.push(size.to_owned());
-    if limited {
-        list.push("(SELECT count(*) FROM _c)".to_owned());
+/// The `RETURNING` clause of the columns `returning` (none: no clause).
+fn returned(table: Table<'_>, returning: &[usize]) -> String {
+    if returning.is_empty() {
+        String::new()
+    } else {
+        format!(" RETURNING {}", table.list(returning))
     }
-    list.join(", ")
 }
 
 /// Whether `index` names one of the table's secondary indexes (its

@@ -38,15 +38,17 @@ impl DeleteStack {
         let range = ctx.child_range(fk)?;
         let (bytes, first) = self.byte_limit(run);
         let scan = ChildScan::new(&range, &prefixes, self.rows_left(run));
-        let written = run
-            .tx
-            .update_children(&ChildWrite::new(scan).bytes(bytes, first), &set)?;
+        let write = ChildWrite::new(scan)
+            .bytes(bytes, first)
+            .bounded(self.frames[depth].bounded);
+        let written = run.tx.update_children(&write, &set)?;
         run.usage.rows_read += written.rows;
         run.usage.rows_written += written.rows;
         run.usage.bytes_written += written.bytes;
         run.changes
             .count_updated(fk.child, written.rows, written.bytes)?;
         if !written.exhausted {
+            self.frames[depth].bounded = true;
             return Ok(true);
         }
         self.next_key(depth);

@@ -31,7 +31,9 @@ impl DeleteStack {
         if !edges.is_empty() {
             scan = scan.columns(&columns);
         }
-        let write = ChildWrite::new(scan).bytes(bytes, first);
+        let write = ChildWrite::new(scan)
+            .bytes(bytes, first)
+            .bounded(self.frames[depth].bounded);
         let written = run.tx.delete_children(&write)?;
         run.usage.rows_read += written.rows;
         run.count_deleted(fk.child, written.rows, written.bytes)?;
@@ -39,6 +41,7 @@ impl DeleteStack {
             run.changes.record_deleted(fk.child, row, &edges);
         }
         if !written.exhausted {
+            self.frames[depth].bounded = true;
             return Ok(true);
         }
         self.next_key(depth);

@@ -132,6 +132,11 @@ pub(crate) struct Frame {
     /// frame read back from a job is never fresh).
     #[serde(skip)]
     fresh: bool,
+    /// A set-based write on the current window stopped at a limit: the
+    /// window's referencing rows are many, read them a bucket at a time
+    /// (see [`ChildWrite::bounded`](crate::store::ChildWrite::bounded)).
+    #[serde(skip)]
+    bounded: bool,
 }
 
 fn one() -> usize {
@@ -374,6 +379,7 @@ impl DeleteStack {
             window: 1,
             rows: Some(rows),
             fresh: true,
+            bounded: false,
         });
     }
 
@@ -538,6 +544,7 @@ impl DeleteStack {
         frame.key += frame.window.max(1);
         frame.window = 1;
         frame.after = None;
+        frame.bounded = false;
     }
 
     fn next_fk(&mut self, depth: usize) {
@@ -546,5 +553,6 @@ impl DeleteStack {
         frame.key = 0;
         frame.window = 1;
         frame.after = None;
+        frame.bounded = false;
     }
 }
