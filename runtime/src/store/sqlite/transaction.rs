@@ -743,7 +743,7 @@ impl Transaction for SqliteTransaction<'_> {
             // A failed COMMIT (e.g. SQLite's own deferred foreign-key check)
             // leaves the transaction open: end it.
             let _ = self.connected.conn.execute_batch("ROLLBACK");
-            return Err(error.into());
+            return Err(error);
         }
         Ok(())
     }
