@@ -20,11 +20,11 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn ddl_declares_every_foreign_key_without_actions() {
+fn ddl_declares_every_foreign_key_without_actions_and_deferred() {
     let statements = create_statements(&teams_schema(), &DdlOptions::default()).unwrap();
     assert_eq!(
         statements[1],
-        "CREATE TABLE \"members\" (\n  \"id\" INTEGER NOT NULL,\n  \"team_id\" INTEGER NOT NULL,\n  \"mentor_id\" INTEGER,\n  \"name\" TEXT NOT NULL,\n  PRIMARY KEY (\"id\"),\n  FOREIGN KEY (\"team_id\") REFERENCES \"teams\" (\"id\"),\n  FOREIGN KEY (\"mentor_id\") REFERENCES \"members\" (\"id\")\n)"
+        "CREATE TABLE \"members\" (\n  \"id\" INTEGER NOT NULL,\n  \"team_id\" INTEGER NOT NULL,\n  \"mentor_id\" INTEGER,\n  \"name\" TEXT NOT NULL,\n  PRIMARY KEY (\"id\"),\n  FOREIGN KEY (\"team_id\") REFERENCES \"teams\" (\"id\") DEFERRABLE INITIALLY DEFERRED,\n  FOREIGN KEY (\"mentor_id\") REFERENCES \"members\" (\"id\") DEFERRABLE INITIALLY DEFERRED\n)"
     );
     assert!(
         statements
@@ -245,5 +245,42 @@ fn an_invalid_schema_is_refused_at_open() {
             .to_string()
             .contains("primary key column(s) `id` do not exist"),
         "{error}"
+    );
+}
+
+/// A database whose foreign keys are checked per statement (not created by
+/// cascadia): the store defers them itself in each write transaction, so a
+/// key update that passes through a violating state still commits.
+#[test]
+fn immediate_foreign_keys_are_deferred_per_transaction() {
+    let path = scratch("immediate");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE teams (id INTEGER NOT NULL PRIMARY KEY, slug TEXT NOT NULL);
+             CREATE UNIQUE INDEX teams__by_slug ON teams (slug);
+             CREATE TABLE members (id INTEGER NOT NULL PRIMARY KEY, team_id INTEGER NOT NULL
+               REFERENCES teams (id), mentor_id INTEGER REFERENCES members (id), name TEXT NOT NULL);
+             CREATE INDEX members__by_team ON members (team_id, name);
+             CREATE INDEX members__by_mentor ON members (mentor_id);
+             CREATE INDEX members__by_team_mentor ON members (team_id, mentor_id);
+             CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, member_id INTEGER NOT NULL
+               REFERENCES members (id), body TEXT NOT NULL);
+             CREATE INDEX posts__by_member ON posts (member_id);
+             INSERT INTO teams VALUES (1, 'one');
+             INSERT INTO members VALUES (10, 1, NULL, 'm');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path, teams_schema(), SqliteOptions::default()).unwrap();
+    let db = Database::new(store);
+    // members.team_id is ON UPDATE CASCADE: the team's key changes first.
+    let outcome = db
+        .update_row("teams", &[int(1)], vec![int(2), text("one")])
+        .unwrap();
+    assert_eq!(outcome.rows_updated("members"), 1);
+    assert_eq!(
+        db.get_row("members", &[int(10)]).unwrap().unwrap()[1],
+        int(2)
     );
 }

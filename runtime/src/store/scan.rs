@@ -130,6 +130,8 @@ pub struct Written {
     /// Rows written (deleted or updated).
     pub rows: u64,
     /// Their sizes summed, in bytes ([`ChildWrite::bytes`] says which size).
+    /// A write with neither a row nor a byte limit may leave it 0 (nothing
+    /// budgets it).
     pub bytes: u64,
     /// The rows written, in scan order, with the columns the write asked
     /// for (the others NULL): deleted rows as they were, updated rows as

@@ -17,13 +17,14 @@
 use std::collections::HashMap;
 
 use super::membership::Membership;
-use crate::engine::actions::{row_bytes, update_action_values};
+use crate::engine::actions::{rewrites_alone, row_bytes, update_action_values};
 use crate::engine::context::Ctx;
 use crate::model::error::{CascadePath, Error, Operation};
 use crate::model::graph::{Access, FkId, TableId, has_null};
 use crate::model::metadata::{Action, IndexRef, Name};
 use crate::model::value::{Key, Row, Value};
 use crate::store::Transaction;
+use crate::store::{ChildScan, ChildWrite};
 
 /// Page size of the child scans of a key change.
 const PAGE: usize = 512;
@@ -95,6 +96,10 @@ pub(crate) struct Changes<'a> {
     /// deleted row, not only NO ACTION and SET DEFAULT (see
     /// [`Changes::check_every_edge`]).
     every_edge: bool,
+    /// The operation changes one row's key and deletes nothing: an ON
+    /// UPDATE action that [rewrites alone](rewrites_alone) runs as one
+    /// set-based statement (see [`Changes::rewrite_children`]).
+    set_based: bool,
 }
 
 impl<'a> Changes<'a> {
@@ -118,7 +123,17 @@ impl<'a> Changes<'a> {
             original_refs: HashMap::new(),
             removed: Vec::new(),
             every_edge: false,
+            set_based: false,
         }
+    }
+
+    /// Lets ON UPDATE actions that rewrite alone run set-based: the
+    /// operation updates one row and deletes nothing (with several rows, a
+    /// new key of one may be the old key of another, and a statement would
+    /// rewrite the same children twice).
+    pub(crate) fn set_based(mut self) -> Self {
+        self.set_based = true;
+        self
     }
 
     /// Makes the end check look at every incoming foreign key of each
@@ -391,6 +406,8 @@ impl<'a> Changes<'a> {
                         }
                     }
                 }
+                _ if self.set_based
+                    && self.rewrite_children(tx, f, &old_values, &new_values)? => {}
                 action => {
                     let mut children = Vec::new();
                     let mut after = None;
@@ -432,6 +449,42 @@ impl<'a> Changes<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Runs the ON UPDATE action of `f` for the rows referencing
+    /// `old_values` (now `new_values`) as one set-based statement, when it
+    /// [rewrites alone](rewrites_alone); returns false when it must run row
+    /// by row instead (also when a SET DEFAULT's default key has no parent:
+    /// row by row, the refusal names the row).
+    fn rewrite_children(
+        &mut self,
+        tx: &mut dyn Transaction,
+        f: FkId,
+        old_values: &[Value],
+        new_values: &[Value],
+    ) -> Result<bool, Error> {
+        let ctx = self.ctx;
+        let fk = ctx.fk(f);
+        if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) {
+            return Ok(false);
+        }
+        let Some(set) = update_action_values(ctx, fk, new_values) else {
+            return Ok(false);
+        };
+        if fk.on_update == Action::SetDefault {
+            let values: Key = set.iter().map(|(_, value)| value.clone()).collect();
+            if !has_null(&values) && ctx.parent(tx, fk, &values)?.is_none() {
+                return Ok(false);
+            }
+        }
+        let range = ctx.child_range(fk)?;
+        let prefixes = [ctx.index_prefix(fk, old_values)];
+        let scan = ChildScan::new(&range, &prefixes, usize::MAX);
+        let written = tx.update_children(&ChildWrite::new(scan), &set)?;
+        self.updated[fk.child] += written.rows;
+        self.bytes += written.bytes;
+        self.count(written.rows)?;
+        Ok(true)
     }
 
     fn restricted(&self, table: TableId, key: &Key, fk: FkId, child_key: Key) -> Error {

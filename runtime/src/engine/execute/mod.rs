@@ -127,6 +127,9 @@ pub(crate) fn update_sync(
         count_update(ctx, tx, table, &normalized, limit)?;
     }
     let mut changes = Changes::new(ctx, &Nothing, options.max_rows, root);
+    if normalized.len() == 1 {
+        changes = changes.set_based();
+    }
     for (key, row) in normalized {
         if tx.get(&name, &key)?.is_none() {
             return Err(Error::NotFound {

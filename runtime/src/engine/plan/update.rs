@@ -21,11 +21,12 @@
 use std::collections::HashSet;
 
 use super::PAGE;
-use crate::engine::actions::update_action_values;
+use crate::engine::actions::{rewrites_alone, update_action_values};
 use crate::engine::context::Ctx;
 use crate::model::error::{Error, Operation};
 use crate::model::graph::{FkId, TableId, has_null};
 use crate::model::value::{Key, Row};
+use crate::store::ChildScan;
 use crate::store::Transaction;
 
 /// Counts the rows that replacing `rows` (current primary key, new row) of
@@ -40,6 +41,7 @@ pub(crate) fn count_update(
 ) -> Result<(), Error> {
     let mut count = Count {
         counted: HashSet::new(),
+        uncounted: 0,
         limit,
         root: (
             table,
@@ -69,6 +71,15 @@ pub(crate) fn count_update(
             if !followed.insert((f, key.clone())) {
                 continue;
             }
+            if rewrites_alone(ctx, f) {
+                // Its rows change no key and nothing else writes them: each
+                // is counted once, without reading it.
+                let range = ctx.child_range(fk)?;
+                let prefixes = [ctx.index_prefix(fk, &old_values)];
+                let rows = tx.count_children(&ChildScan::new(&range, &prefixes, 1))?;
+                count.add_many(ctx, rows)?;
+                continue;
+            }
             let mut after = None;
             loop {
                 let page = ctx.children(tx, fk, &old_values, after.as_ref(), PAGE)?;
@@ -96,11 +107,32 @@ pub(crate) fn count_update(
 /// (its table and first key, as [`Error::TooManyRows`] names them).
 struct Count {
     counted: HashSet<(TableId, Key)>,
+    /// Rows counted without their keys (reached by one path only).
+    uncounted: u64,
     limit: u64,
     root: (TableId, Key),
 }
 
 impl Count {
+    /// Counts `rows` rows that no other path reaches.
+    fn add_many(&mut self, ctx: Ctx<'_>, rows: u64) -> Result<(), Error> {
+        self.uncounted += rows;
+        self.check(ctx)
+    }
+
+    /// Fails once the count passes the limit.
+    fn check(&self, ctx: Ctx<'_>) -> Result<(), Error> {
+        if self.counted.len() as u64 + self.uncounted > self.limit {
+            return Err(Error::TooManyRows {
+                operation: Operation::Update,
+                table: ctx.meta(self.root.0).name.clone(),
+                key: self.root.1.clone(),
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Counts `old` of `table` becoming `new` (normalised as the execution
     /// writes it) if that changes it, and queues it to follow its actions.
     fn add(
@@ -118,15 +150,8 @@ impl Count {
         if new == old {
             return Ok(());
         }
-        if self.counted.insert((table, ctx.pk_of(table, &old)))
-            && self.counted.len() as u64 > self.limit
-        {
-            return Err(Error::TooManyRows {
-                operation: Operation::Update,
-                table: ctx.meta(self.root.0).name.clone(),
-                key: self.root.1.clone(),
-                limit: self.limit,
-            });
+        if self.counted.insert((table, ctx.pk_of(table, &old))) {
+            self.check(ctx)?;
         }
         stack.push((table, old, new));
         Ok(())

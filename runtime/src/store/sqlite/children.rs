@@ -43,25 +43,29 @@ impl SqliteTransaction<'_> {
             let parts = self.parts(&shape, &index_columns);
             let table = self.table(shape.table);
             let bucket = write.bounded.then(|| sql::bucket(rows_left));
+            // An unlimited write needs no tally: SQLite counts its rows.
+            let counted = rows_left != usize::MAX || bytes_left.is_some();
             let key = match set {
                 Some(set) => SqlKey::UpdateChildren {
                     shape,
                     set: set.iter().map(|(c, _)| *c).collect(),
                     returning: returning.clone(),
                     bucket,
+                    counted,
                 },
                 None => SqlKey::DeleteChildren {
                     shape,
                     returning: returning.clone(),
                     bucket,
+                    counted,
                 },
             };
             let text = self.sql(key, false, || match set {
                 Some(set) => {
                     let columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
-                    sql::update_children(table, &parts, &columns, &returning, bucket)
+                    sql::update_children(table, &parts, &columns, &returning, bucket, counted)
                 }
-                None => sql::delete_children(table, &parts, &returning, bucket),
+                None => sql::delete_children(table, &parts, &returning, bucket, counted),
             });
             let values: Vec<Value> = set
                 .unwrap_or_default()
@@ -77,7 +81,11 @@ impl SqliteTransaction<'_> {
                 ..Take::default()
             };
             let width = table.meta.columns.len();
-            self.run_write(&text, &params, &returning, width, &mut out)?;
+            let changed = self.run_write(&text, &params, &returning, width, &mut out)?;
+            if !counted {
+                out.rows += changed;
+                continue;
+            }
             let take = self.connected.tally.lock().clone();
             out.rows += take.taken;
             out.bytes += take.taken_bytes;
@@ -92,7 +100,8 @@ impl SqliteTransaction<'_> {
         Ok(out)
     }
 
-    /// Runs one set-based write, adding the rows it returned to `out`.
+    /// Runs one set-based write, adding the rows it returned to `out`;
+    /// returns how many rows it changed.
     fn run_write(
         &self,
         text: &str,
@@ -100,20 +109,21 @@ impl SqliteTransaction<'_> {
         returning: &[usize],
         width: usize,
         out: &mut Written,
-    ) -> Result<(), Error> {
+    ) -> Result<u64, Error> {
         let mut statement = self.connected.conn.prepare_cached(text)?;
         if returning.is_empty() {
-            statement.execute(params_from_iter(params.iter()))?;
-            return Ok(());
+            return Ok(statement.execute(params_from_iter(params.iter()))? as u64);
         }
         let mut rows = statement.query(params_from_iter(params.iter()))?;
+        let mut changed = 0;
         while let Some(row) = rows.next()? {
+            changed += 1;
             let mut full: Row = vec![Value::Null; width];
             for (i, &c) in returning.iter().enumerate() {
                 full[c] = row.get(i)?;
             }
             out.returned.push(full);
         }
-        Ok(())
+        Ok(changed)
     }
 }

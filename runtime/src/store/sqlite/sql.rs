@@ -38,12 +38,14 @@ pub(super) enum SqlKey {
         shape: ScanShape,
         returning: Vec<usize>,
         bucket: Option<u64>,
+        counted: bool,
     },
     UpdateChildren {
         shape: ScanShape,
         set: Vec<usize>,
         returning: Vec<usize>,
         bucket: Option<u64>,
+        counted: bool,
     },
 }
 
@@ -256,8 +258,17 @@ pub(super) fn bucket(rows: usize) -> u64 {
 /// The condition of a set-based write: the rows the scan finds — every
 /// one (`bucket` is `None`), or the first `bucket` in scan order, found
 /// with an index-only subquery — that `cascadia_take` accepts, given the
-/// columns `take` (see [`take`](super::take)).
-fn picked(table: Table<'_>, parts: &ScanParts, bucket: Option<u64>, take: &[usize]) -> String {
+/// columns `take` (see [`take`](super::take)); without `take`, every row
+/// (an unlimited write, counted by SQLite's change count).
+fn picked(
+    table: Table<'_>,
+    parts: &ScanParts,
+    bucket: Option<u64>,
+    take: Option<&[usize]>,
+) -> String {
+    let Some(take) = take else {
+        return parts.conditions.join(" AND ");
+    };
     let take = format!("{}({})", super::take::NAME, table.list(take));
     let Some(bucket) = bucket else {
         return format!("{} AND {take}", parts.conditions.join(" AND "));
@@ -283,12 +294,13 @@ pub(super) fn delete_children(
     parts: &ScanParts,
     returning: &[usize],
     bucket: Option<u64>,
+    counted: bool,
 ) -> String {
     let every: Vec<usize> = (0..table.meta.columns.len()).collect();
     format!(
         "DELETE FROM {} WHERE {}{}",
         quote(&table.meta.name),
-        picked(table, parts, bucket, &every),
+        picked(table, parts, bucket, counted.then_some(&every[..])),
         returned(table, returning)
     )
 }
@@ -303,6 +315,7 @@ pub(super) fn update_children(
     set: &[usize],
     returning: &[usize],
     bucket: Option<u64>,
+    counted: bool,
 ) -> String {
     let first = parts.params + 1;
     let assignments: Vec<String> = set
@@ -317,7 +330,7 @@ pub(super) fn update_children(
         "UPDATE {} SET {} WHERE {}{}",
         quote(&table.meta.name),
         assignments.join(", "),
-        picked(table, parts, bucket, &kept),
+        picked(table, parts, bucket, counted.then_some(&kept[..])),
         returned(table, returning)
     )
 }
