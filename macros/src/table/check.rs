@@ -181,6 +181,30 @@ fn c08_fk_without_index(table: &Table, fk: &ForeignKey, errors: &mut Errors) {
     } else {
         ""
     };
+    // An index that holds the key's columns, but not first: most likely the
+    // one meant, in the wrong order. The error goes on it.
+    let misordered = table.indexes.iter().find(|index| {
+        !index.from_unique_field && fk.columns.iter().all(|c| index.columns.contains(c))
+    });
+    if let Some(index) = misordered {
+        let mut reordered = fk.columns.clone();
+        reordered.extend(index.columns.iter().filter(|c| !fk.columns.contains(c)));
+        let them = if fk.columns.len() == 1 { "it" } else { "them" };
+        errors.push(err(
+            index.column_spans[0],
+            format!(
+                "foreign key {} has no index: index `{}` ({}) holds `{columns}` but does not start with {them}, and an index finds the rows of a foreign key only through its first columns, so deleting or updating a row of `{}` would scan `{}`; reorder the index to `columns({})`, or add `#[index(columns({fields}))]` to `{}`{unindexed}",
+                describe(table, fk),
+                index.name,
+                table.column_list(&index.columns),
+                target_name(fk),
+                table.name,
+                table.field_list(&reordered),
+                table.ident,
+            ),
+        ));
+        return;
+    }
     errors.push(err(
         fk.span,
         format!(
