@@ -99,7 +99,7 @@ pub use error::{
 };
 pub use execute::{Budget, DeleteMode, DeleteOptions, Outcome, UpdateOptions};
 pub use explain::{Explain, ExplainOptions, Refusal, TableCounts};
-pub use index_query::{IndexColumn, QueryValue};
+pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use index_range::{ColumnRange, IndexRange};
 pub use integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
 pub use jobs::{JobId, JobInfo, JobStatus};

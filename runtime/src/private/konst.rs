@@ -1,6 +1,9 @@
-//! `const fn` helpers: reading the borrowed metadata that the derive emits,
-//! and the schema-level check of `schema![...]` (C11), which runs during
-//! constant evaluation so that a bad schema does not compile.
+//! `const fn` checks, run during constant evaluation so that what they
+//! reject does not compile: the schema-level check of `schema![...]` (C11),
+//! and the checks of a reference to another table that compare its keys
+//! (C5, and the number of columns of a foreign key). Each returns the
+//! message of its error, and the generated `const` panics with it, so that
+//! the error points at the user's token and shows no frames of this module.
 
 use std::borrow::Cow;
 
@@ -34,7 +37,7 @@ where
     }
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(super) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -52,8 +55,8 @@ const fn str_eq(a: &str, b: &str) -> bool {
 /// The most foreign-key columns a C11 message spells out.
 const SHOWN_COLUMNS: usize = 8;
 
-/// The parts of a C11 message, for `concat_panic`.
-pub type SchemaError = [PanicVal<'static>; 16 + 2 * SHOWN_COLUMNS];
+/// The parts of the message of a failed check, for `concat_panic`.
+pub type Message = [PanicVal<'static>; 16 + 2 * SHOWN_COLUMNS];
 
 /// C11, the schema-level check behind `schema![A, B, C]`: every foreign key
 /// references a table of the list, and no two tables share a SQL name.
@@ -61,7 +64,7 @@ pub type SchemaError = [PanicVal<'static>; 16 + 2 * SHOWN_COLUMNS];
 /// Returns the message of the first violation; `schema!` panics with it in
 /// its own constant, so that the compile error points at `schema![...]` and
 /// shows no frames of this function.
-pub const fn check_schema(tables: &[&'static TableMeta]) -> Option<SchemaError> {
+pub const fn check_schema(tables: &[&'static TableMeta]) -> Option<Message> {
     let mut i = 0;
     while i < tables.len() {
         let name = borrowed_str(&tables[i].name);
@@ -96,8 +99,86 @@ pub const fn check_schema(tables: &[&'static TableMeta]) -> Option<SchemaError> 
     None
 }
 
+/// A check of a key of `T` that a foreign key of `columns` columns references
+/// by its primary key: `T`'s key must have as many columns. The message is
+/// `before`, the key (`2 columns (org_id, code)`), then `after`.
+pub const fn key_length(
+    key: &'static [Name],
+    stub: bool,
+    columns: usize,
+    before: &'static str,
+    after: &'static str,
+) -> Option<Message> {
+    if stub || key.len() == columns {
+        return None;
+    }
+    let mut parts = message(&[
+        PanicVal::write_str(before),
+        PanicVal::from_usize(key.len(), const_panic::FmtArg::DISPLAY),
+        PanicVal::write_str(if key.len() == 1 {
+            " column ("
+        } else {
+            " columns ("
+        }),
+    ]);
+    let at = names(&mut parts, 3, key);
+    parts[at] = PanicVal::write_str(")");
+    parts[at + 1] = PanicVal::write_str(after);
+    Some(parts)
+}
+
+/// C5: the referenced `columns` (field names, sorted) are one of `keys`
+/// ([`DerivedTable::KEYS`](super::DerivedTable::KEYS)); `error` says why not.
+pub const fn unique_key(
+    keys: &'static [&'static [&'static str]],
+    stub: bool,
+    columns: &[&str],
+    error: &'static str,
+) -> Option<Message> {
+    let mut k = 0;
+    while k < keys.len() {
+        if keys[k].len() == columns.len() {
+            let mut same = true;
+            let mut i = 0;
+            while i < columns.len() {
+                same &= str_eq(keys[k][i], columns[i]);
+                i += 1;
+            }
+            if same {
+                return None;
+            }
+        }
+        k += 1;
+    }
+    if stub {
+        return None;
+    }
+    Some(message(&[PanicVal::write_str(error)]))
+}
+
+/// Writes `names` into `parts` from `at`, separated by `, ` (at most
+/// [`SHOWN_COLUMNS`]); returns the next free position.
+const fn names(parts: &mut Message, at: usize, names: &'static [Name]) -> usize {
+    let mut at = at;
+    let mut i = 0;
+    while i < names.len() && i < SHOWN_COLUMNS {
+        if i > 0 {
+            parts[at] = PanicVal::write_str(", ");
+            at += 1;
+        }
+        parts[at] = PanicVal::write_str(borrowed_str(&names[i]));
+        at += 1;
+        i += 1;
+    }
+    if names.len() > SHOWN_COLUMNS {
+        parts[at] = PanicVal::write_str(", ...");
+        at += 1;
+    }
+    at
+}
+
 /// `parts` followed by empty values.
-const fn message(parts: &[PanicVal<'static>]) -> SchemaError {
+const fn message(parts: &[PanicVal<'static>]) -> Message {
     let mut message = [PanicVal::EMPTY; 16 + 2 * SHOWN_COLUMNS];
     let mut i = 0;
     while i < parts.len() {
@@ -107,7 +188,7 @@ const fn message(parts: &[PanicVal<'static>]) -> SchemaError {
     message
 }
 
-const fn duplicate_name(first: &'static TableMeta, second: &'static TableMeta) -> SchemaError {
+const fn duplicate_name(first: &'static TableMeta, second: &'static TableMeta) -> Message {
     let name = borrowed_str(&first.name);
     let (first, second) = (
         borrowed_str(&first.type_name),
@@ -134,7 +215,7 @@ const fn duplicate_name(first: &'static TableMeta, second: &'static TableMeta) -
 const fn missing_target(
     table: &'static TableMeta,
     foreign_key: &'static ForeignKeyMeta,
-) -> SchemaError {
+) -> Message {
     let columns = borrowed_list(&foreign_key.columns);
     let mut parts = message(&[
         PanicVal::write_str("`schema![...]` is missing table `"),
@@ -143,21 +224,7 @@ const fn missing_target(
         PanicVal::write_str(borrowed_str(&table.name)),
         PanicVal::write_str("("),
     ]);
-    let mut at = 5;
-    let mut i = 0;
-    while i < columns.len() && i < SHOWN_COLUMNS {
-        if i > 0 {
-            parts[at] = PanicVal::write_str(", ");
-            at += 1;
-        }
-        parts[at] = PanicVal::write_str(borrowed_str(&columns[i]));
-        at += 1;
-        i += 1;
-    }
-    if columns.len() > SHOWN_COLUMNS {
-        parts[at] = PanicVal::write_str(", ...");
-        at += 1;
-    }
+    let at = names(&mut parts, 5, columns);
     parts[at] = PanicVal::write_str(")` of `");
     parts[at + 1] = PanicVal::write_str(borrowed_str(&table.type_name));
     parts[at + 2] = PanicVal::write_str("` references; add the table's type to the list");
