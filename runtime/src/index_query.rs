@@ -122,6 +122,11 @@ impl<Eq: QueryState, Range: QueryState, C: ColumnValue> IndexColumn<Eq, Range, C
 /// Not `Into<T>`: with it an integer literal such as `1_700_000_000_000`
 /// would default to `i32` before meeting an `i64` column; with this trait the
 /// literal takes the column's type.
+#[diagnostic::on_unimplemented(
+    message = "the query compares this column with values of type `{T}`, not `{Self}`",
+    label = "expected `{T}`",
+    note = "an `Id<T>` column takes a key written `Id::new(key)`; a `String` column also takes a `&str`; an `Option<T>` column takes a `T` (NULL matches nothing)"
+)]
 pub trait QueryValue<T> {
     /// The value as a `T`.
     fn into_value(self) -> T;
@@ -133,6 +138,7 @@ impl<T> QueryValue<T> for T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl QueryValue<String> for &str {
     fn into_value(self) -> String {
         self.to_owned()
