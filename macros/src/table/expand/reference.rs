@@ -37,7 +37,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::projection;
+use super::{projection, respan, type_string};
 use crate::table::model::{ForeignKey, Table, same_path};
 
 /// `<<T as Table>::Indexes as DerivedTable<T>>`, every token spanned on
@@ -130,8 +130,9 @@ pub fn checks(table: &Table, rejected: &[bool]) -> TokenStream {
 
 /// The function that computes the default of column `c`: an expression of
 /// the field's type, so that a mismatch is rustc's "expected `T`, found ..."
-/// on the expression; a string literal also converts (`default = "member"`
-/// for a `String`).
+/// on the expression; a string literal converts into the field's type
+/// (`default = "member"` for a `String`), through a trait whose message
+/// names the column when it does not.
 fn default(table: &Table, c: usize) -> Option<TokenStream> {
     let column = &table.columns[c];
     let expr = column.default.as_ref()?;
@@ -139,9 +140,51 @@ fn default(table: &Table, c: usize) -> Option<TokenStream> {
     let function = default_fn(table, c);
     let value = match expr {
         syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(_),
+            lit: syn::Lit::Str(lit),
             ..
-        }) => quote_spanned!(expr.span()=> ::core::convert::Into::<#ty>::into(#expr)),
+        }) => {
+            let span = lit.span();
+            let from_str = table.names.item(
+                &format!(
+                    "{}FromStr",
+                    column.field.unraw().to_string().to_upper_camel_case()
+                ),
+                span,
+            );
+            let written = type_string(ty);
+            let message = format!(
+                "`#[column(default = {})]` is a string, but `{}.{}` has type `{written}`",
+                quote!(#lit),
+                table.ident.unraw(),
+                column.field.unraw(),
+            );
+            let note = format!(
+                "a string default fits a column whose type converts from `&str`, such as `String`; write the default as an expression of the column's type, `{written}`"
+            );
+            // The error goes on the literal: the token to change.
+            let on_literal = respan(quote!(#ty), span);
+            let convert = quote_spanned!(span=> <#on_literal as #from_str>::convert(#lit));
+            return Some(quote! {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "a string, for a column of type `{Self}`",
+                    note = #note
+                )]
+                trait #from_str {
+                    fn convert(value: &'static str) -> Self;
+                }
+                #[diagnostic::do_not_recommend]
+                impl<T: ::core::convert::From<&'static str>> #from_str for T {
+                    fn convert(value: &'static str) -> Self {
+                        T::from(value)
+                    }
+                }
+                fn #function() -> __cascadia::Value {
+                    let value: #ty = #convert;
+                    __cascadia::default_value::<#ty>(value)
+                }
+            });
+        }
         _ => quote!(#expr),
     };
     Some(quote! {
