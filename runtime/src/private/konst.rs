@@ -59,44 +59,148 @@ const SHOWN_COLUMNS: usize = 8;
 pub type Message = [PanicVal<'static>; 16 + 2 * SHOWN_COLUMNS];
 
 /// C11, the schema-level check behind `schema![A, B, C]`: every foreign key
-/// references a table of the list, and no two tables share a SQL name.
+/// references a table of the list, and no two tables share a SQL name. `N`
+/// is the number of tables.
 ///
-/// Returns the message of the first violation; `schema!` panics with it in
-/// its own constant, so that the compile error points at `schema![...]` and
-/// shows no frames of this function.
-pub const fn check_schema(tables: &[&'static TableMeta]) -> Option<Message> {
+/// Returns the message of the first violation (two tables with one name
+/// first, by their position in the list; then the first foreign key, in list
+/// order, to a table missing from it); `schema!` panics with it in its own
+/// constant, so that the compile error points at `schema![...]` and shows no
+/// frames of this function.
+///
+/// Constant evaluation is slow, so the names are compared through a sorted
+/// list of their hashes: a few hundred steps per table rather than one
+/// comparison per pair of tables, which a schema of a hundred tables would
+/// pay for with seconds of every build.
+pub const fn check_schema<const N: usize>(tables: &[&'static TableMeta]) -> Option<Message> {
+    assert!(tables.len() == N, "`check_schema::<N>` takes N tables");
+    let mut hashes = [0u64; N];
     let mut i = 0;
-    while i < tables.len() {
-        let name = borrowed_str(&tables[i].name);
-        let mut j = i + 1;
-        while j < tables.len() {
-            if str_eq(name, borrowed_str(&tables[j].name)) {
-                return Some(duplicate_name(tables[i], tables[j]));
-            }
-            j += 1;
-        }
+    while i < N {
+        hashes[i] = hash(borrowed_str(&tables[i].name));
         i += 1;
     }
+    let sorted = sort_by_hash(&hashes);
+    // Equal names are neighbours in hash order: report the pair that comes
+    // first in the list.
+    let mut duplicate: Option<(usize, usize)> = None;
+    let mut k = 1;
+    while k < N {
+        let (a, b) = (sorted[k - 1], sorted[k]);
+        if hashes[a] == hashes[b]
+            && str_eq(borrowed_str(&tables[a].name), borrowed_str(&tables[b].name))
+        {
+            let pair = if a < b { (a, b) } else { (b, a) };
+            duplicate = match duplicate {
+                Some(first) if first.0 < pair.0 || (first.0 == pair.0 && first.1 < pair.1) => {
+                    Some(first)
+                }
+                _ => Some(pair),
+            };
+        }
+        k += 1;
+    }
+    if let Some((a, b)) = duplicate {
+        return Some(duplicate_name(tables[a], tables[b]));
+    }
     let mut i = 0;
-    while i < tables.len() {
+    while i < N {
         let foreign_keys = borrowed_list(&tables[i].foreign_keys);
-        let mut k = 0;
-        while k < foreign_keys.len() {
-            let target = borrowed_str(&foreign_keys[k].referenced_table);
-            let mut found = false;
-            let mut j = 0;
-            while j < tables.len() {
-                found |= str_eq(target, borrowed_str(&tables[j].name));
-                j += 1;
+        let mut f = 0;
+        while f < foreign_keys.len() {
+            let target = borrowed_str(&foreign_keys[f].referenced_table);
+            if !listed(tables, &hashes, &sorted, target) {
+                return Some(missing_target(tables[i], &foreign_keys[f]));
             }
-            if !found {
-                return Some(missing_target(tables[i], &foreign_keys[k]));
-            }
-            k += 1;
+            f += 1;
         }
         i += 1;
     }
     None
+}
+
+/// FNV-1a.
+const fn hash(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The positions `0..N` ordered by `hashes` (heapsort).
+const fn sort_by_hash<const N: usize>(hashes: &[u64; N]) -> [usize; N] {
+    let mut order = [0usize; N];
+    let mut i = 0;
+    while i < N {
+        order[i] = i;
+        i += 1;
+    }
+    let mut start = N / 2;
+    while start > 0 {
+        start -= 1;
+        sift_down(&mut order, hashes, start, N);
+    }
+    let mut end = N;
+    while end > 1 {
+        end -= 1;
+        order.swap(0, end);
+        sift_down(&mut order, hashes, 0, end);
+    }
+    order
+}
+
+const fn sift_down<const N: usize>(
+    order: &mut [usize; N],
+    hashes: &[u64; N],
+    mut root: usize,
+    end: usize,
+) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && hashes[order[child + 1]] > hashes[order[child]] {
+            child += 1;
+        }
+        if hashes[order[root]] >= hashes[order[child]] {
+            return;
+        }
+        order.swap(root, child);
+        root = child;
+    }
+}
+
+/// Whether a table of the list is named `name`: a binary search of the
+/// hashes, confirmed by comparing the names.
+const fn listed<const N: usize>(
+    tables: &[&'static TableMeta],
+    hashes: &[u64; N],
+    sorted: &[usize; N],
+    name: &str,
+) -> bool {
+    let wanted = hash(name);
+    let (mut low, mut high) = (0, N);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if hashes[sorted[middle]] < wanted {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    while low < N && hashes[sorted[low]] == wanted {
+        if str_eq(borrowed_str(&tables[sorted[low]].name), name) {
+            return true;
+        }
+        low += 1;
+    }
+    false
 }
 
 /// A check of a key of `T` that a foreign key of `columns` columns references
