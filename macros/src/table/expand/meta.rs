@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 
-use super::reference::{default_fn, derived as derived_of, trivial_id};
+use super::reference::{default_fn, derived_of, trivial_id};
 use super::{names, span_range, type_string};
 use crate::table::model::{ForeignKey, Serving, Table};
 use crate::table::parse::Action;

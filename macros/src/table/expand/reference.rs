@@ -43,7 +43,7 @@ use crate::table::model::{ForeignKey, Table, same_path};
 /// `<<T as Table>::Indexes as DerivedTable<T>>`, every token spanned on
 /// the user's path, so that a `T` that is not a table is one error ("`T` is
 /// not a table") however often the expansion names it.
-pub fn derived(target: &syn::Path) -> TokenStream {
+pub fn derived_of(target: &syn::Path) -> TokenStream {
     let span = target.span();
     quote_spanned!(span=> <<#target as __cascadia::Table>::Indexes as __cascadia::DerivedTable<#target>>)
 }
@@ -234,7 +234,7 @@ struct Pair {
 fn foreign_key(table: &Table, fk: &ForeignKey, names: &mut BTreeSet<String>) -> TokenStream {
     let target = &fk.target;
     let target_span = target.span();
-    let derived = derived(target);
+    let derived = derived_of(target);
     let target_name = last_segment(target);
     let table_name = table.ident.unraw().to_string();
     let n = fk.columns.len();
