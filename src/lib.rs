@@ -112,7 +112,7 @@ macro_rules! schema {
     ($($table:ty),* $(,)?) => {{
         const __CASCADIA_TABLES: &[&$crate::TableMeta] = &[$(<$table as $crate::Table>::META),*];
         const _: () = if let ::core::option::Option::Some(error) =
-            $crate::__private::check_schema(__CASCADIA_TABLES)
+            $crate::__private::check_schema::<{ __CASCADIA_TABLES.len() }>(__CASCADIA_TABLES)
         {
             $crate::__private::concat_panic(&[&error])
         };

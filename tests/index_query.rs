@@ -32,7 +32,13 @@ fn range(lower: Bound<Value>, upper: Bound<Value>) -> Option<ColumnRange> {
 
 #[test]
 fn each_range_operator_bounds_the_column_after_the_prefix() {
-    let query = || Member::by_joined().joined_at().eq(1_700_000_000_000).role();
+    let query = || {
+        Member::indexes()
+            .by_joined()
+            .joined_at()
+            .eq(1_700_000_000_000)
+            .role()
+    };
     let cases: [(IndexRange, Option<ColumnRange>); 5] = [
         (
             query().gt("b").into(),
@@ -65,7 +71,8 @@ fn each_range_operator_bounds_the_column_after_the_prefix() {
 
 #[test]
 fn equality_on_every_column_is_a_full_prefix_without_range() {
-    let built: IndexRange = Member::by_joined()
+    let built: IndexRange = Member::indexes()
+        .by_joined()
         .joined_at()
         .eq(5)
         .role()
@@ -86,17 +93,18 @@ fn equality_on_every_column_is_a_full_prefix_without_range() {
 
 #[test]
 fn a_query_may_stop_anywhere_before_its_range() {
-    let whole: IndexRange = Member::by_joined().into();
+    let whole: IndexRange = Member::indexes().by_joined().into();
     assert!(whole.prefix.is_empty());
     assert_eq!(whole.range, None);
-    let first: IndexRange = Member::by_joined().joined_at().lt(10).into();
+    let first: IndexRange = Member::indexes().by_joined().joined_at().lt(10).into();
     assert!(first.prefix.is_empty());
     assert_eq!(first.range, range(Unbounded, Excluded(Value::Integer(10))));
 }
 
 #[test]
 fn primary_keys_and_unique_columns_are_indexes_too() {
-    let key: IndexRange = Member::by_primary_key()
+    let key: IndexRange = Member::indexes()
+        .by_primary_key()
         .team_id()
         .eq(Id::new(3))
         .number()
@@ -109,14 +117,24 @@ fn primary_keys_and_unique_columns_are_indexes_too() {
         range(Included(Value::Integer(1)), Included(Value::Integer(9)))
     );
 
-    let slug: IndexRange = Team::by_slug().slug().eq(String::from("core")).into();
+    let slug: IndexRange = Team::indexes()
+        .by_slug()
+        .slug()
+        .eq(String::from("core"))
+        .into();
     assert_eq!(slug.index, IndexRef::Index("by_slug".into()));
     assert_eq!(slug.prefix, [Value::Text("core".into())]);
 }
 
 #[test]
 fn the_range_matches_the_rows_it_describes() {
-    let built: IndexRange = Member::by_joined().joined_at().eq(5).role().ge("m").into();
+    let built: IndexRange = Member::indexes()
+        .by_joined()
+        .joined_at()
+        .eq(5)
+        .role()
+        .ge("m")
+        .into();
     let row = |joined: i64, role: Option<&str>| {
         vec![
             Value::Integer(joined),

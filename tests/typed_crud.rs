@@ -217,7 +217,8 @@ fn typed_deletes_run_actions() {
 fn typed_index_queries_page_through_ranges() {
     for (backend, db) in backends() {
         fill(&db);
-        let range: IndexRange = Member::by_team()
+        let range: IndexRange = Member::indexes()
+            .by_team()
             .team_id()
             .eq(Id::new(1))
             .age()
@@ -233,13 +234,17 @@ fn typed_index_queries_page_through_ranges() {
         assert_eq!(ages(&third), vec![35], "{backend}");
         assert!(third.next.is_none(), "{backend}");
         // The primary key and a unique index are indexes too.
-        let seats: IndexRange = Seat::by_primary_key().team_id().eq(Id::new(1)).into();
+        let seats: IndexRange = Seat::indexes()
+            .by_primary_key()
+            .team_id()
+            .eq(Id::new(1))
+            .into();
         assert_eq!(
             db.scan::<Seat>(&seats, None, 10).unwrap().rows.len(),
             1,
             "{backend}"
         );
-        let slug: IndexRange = Team::by_slug().slug().eq("two").into();
+        let slug: IndexRange = Team::indexes().by_slug().slug().eq("two").into();
         let found = db.scan::<Team>(&slug, None, 10).unwrap();
         assert_eq!(
             found.rows.iter().map(|t| t.id).collect::<Vec<_>>(),

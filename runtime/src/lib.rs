@@ -83,7 +83,7 @@ pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 pub use engine::outcome::Outcome;
 pub use engine::progress::{Observer, Progress, ProgressEvent};
 pub use engine::worker::{Worker, WorkerHandle, WorkerReport};
-pub use index_query::{IndexColumn, QueryValue};
+pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
     BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowRef, SchemaProblem,

@@ -3,7 +3,7 @@
 use cascadia::{Id, Table};
 
 #[derive(Table)]
-#[table(name = teams)]
+#[table(name = teams, crate = "cascadia")]
 pub struct Team {
     #[primary_key]
     pub id: i64,

@@ -12,7 +12,7 @@ pub struct Team {
 
 #[derive(Table)]
 #[table(name = "members")]
-#[index(columns(joined_at, team_id))]
+#[index(columns(joined_at))]
 pub struct Member {
     #[primary_key]
     pub id: i64,

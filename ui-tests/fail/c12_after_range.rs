@@ -20,8 +20,8 @@ pub struct Member {
 
 fn main() {
     let team = Id::new(1);
-    let _: IndexRange = Member::by_team().team_id().gt(team).joined_at().eq(5).into();
-    let _: IndexRange = Member::by_team()
+    let _: IndexRange = Member::indexes().by_team().team_id().gt(team).joined_at().eq(5).into();
+    let _: IndexRange = Member::indexes().by_team()
         .team_id()
         .eq(team)
         .joined_at()

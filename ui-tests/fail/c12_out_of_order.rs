@@ -18,5 +18,5 @@ pub struct Member {
 }
 
 fn main() {
-    let _: IndexRange = Member::by_team().joined_at().gt(1_000).into();
+    let _: IndexRange = Member::indexes().by_team().joined_at().gt(1_000).into();
 }

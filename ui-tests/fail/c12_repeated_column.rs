@@ -11,6 +11,6 @@ pub struct Team {
 }
 
 fn main() {
-    let _: IndexRange = Team::by_primary_key().org_id().eq(1).org_id().eq(2).into();
-    let _: IndexRange = Team::by_primary_key().code().eq("a").into();
+    let _: IndexRange = Team::indexes().by_primary_key().org_id().eq(1).org_id().eq(2).into();
+    let _: IndexRange = Team::indexes().by_primary_key().code().eq("a").into();
 }

@@ -27,7 +27,7 @@ pub struct Member {
 }
 
 fn main() {
-    let range: IndexRange = Member::by_team()
+    let range: IndexRange = Member::indexes().by_team()
         .team_id()
         .eq(Id::new(7))
         .joined_at()
@@ -44,7 +44,7 @@ fn main() {
         })
     );
 
-    let all: IndexRange = Member::by_team()
+    let all: IndexRange = Member::indexes().by_team()
         .team_id()
         .eq(Id::new(7))
         .joined_at()
@@ -55,11 +55,11 @@ fn main() {
     assert_eq!(all.prefix.len(), 3);
     assert_eq!(all.range, None);
 
-    let whole: IndexRange = Member::by_team().into();
+    let whole: IndexRange = Member::indexes().by_team().into();
     assert!(whole.prefix.is_empty());
 
-    let slug: IndexRange = Team::by_slug().slug().ge("m").into();
+    let slug: IndexRange = Team::indexes().by_slug().slug().ge("m").into();
     assert_eq!(slug.range.unwrap().lower, Bound::Included(Value::Text("m".into())));
-    let key: IndexRange = Team::by_primary_key().id().lt(100).into();
+    let key: IndexRange = Team::indexes().by_primary_key().id().lt(100).into();
     assert_eq!(key.index, IndexRef::PrimaryKey);
 }

@@ -73,6 +73,6 @@ fn main() {
         note: String::new(),
     };
     assert!(member.note.is_empty());
-    let _: IndexRange = Member::by_joined().joined_at().ge(0).into();
+    let _: IndexRange = Member::indexes().by_joined().joined_at().ge(0).into();
     let _ = <private::Hidden as Table>::META;
 }

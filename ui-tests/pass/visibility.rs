@@ -62,8 +62,8 @@ struct Member {
 }
 
 fn main() {
-    let _: IndexRange = Member::by_team().team().eq(Id::new(1)).into();
-    let _: IndexRange = Local::by_code().code().eq("a").into();
+    let _: IndexRange = Member::indexes().by_team().team().eq(Id::new(1)).into();
+    let _: IndexRange = Local::indexes().by_code().code().eq("a").into();
     assert_eq!(Member::META.foreign_keys.len(), 2);
     assert_eq!(teams::Seat::META.foreign_keys[0].referenced_table, "squad");
 }

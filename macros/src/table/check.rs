@@ -19,19 +19,34 @@ use super::parse::{Action, did_you_mean, list_keys};
 /// the referenced columns must be named.
 pub const MAX_IMPLIED_KEY_COLUMNS: usize = 8;
 
-/// Runs every rule.
-pub fn all(table: &Table, errors: &mut Errors) {
+/// Runs every rule. Returns, for each of `table.foreign_keys`, whether a rule
+/// rejected what it references (its column count, or a conflict with another
+/// key): the type-level checks of its reference are then not emitted, so that
+/// the mistake is one error.
+pub fn all(table: &Table, errors: &mut Errors) -> Vec<bool> {
     primary_key(table, errors);
     index_names(table, errors);
-    for fk in table.foreign_keys.iter().filter(|fk| !fk.superseded) {
-        c06_set_null_not_nullable(table, fk, errors);
-        c07_set_default_without_default(table, fk, errors);
-        c08_fk_without_index(table, fk, errors);
-        c09_index_cannot_serve(table, fk, errors);
-        unindexed(fk, errors);
-        referenced_column_count(table, fk, errors);
+    let mut rejected: Vec<bool> = table
+        .foreign_keys
+        .iter()
+        .map(|fk| {
+            if fk.superseded {
+                return false;
+            }
+            c06_set_null_not_nullable(table, fk, errors);
+            c07_set_default_without_default(table, fk, errors);
+            c08_fk_without_index(table, fk, errors);
+            c09_index_cannot_serve(table, fk, errors);
+            unindexed(fk, errors);
+            let mut count = darling::Error::accumulator();
+            referenced_column_count(table, fk, &mut count);
+            count.finish().map_err(|error| errors.push(error)).is_err()
+        })
+        .collect();
+    for f in c10_duplicate_foreign_keys(table, errors) {
+        rejected[f] = true;
     }
-    c10_duplicate_foreign_keys(table, errors);
+    rejected
 }
 
 fn err(span: Span, message: impl std::fmt::Display) -> darling::Error {
@@ -88,7 +103,7 @@ fn index_names(table: &Table, errors: &mut Errors) {
             errors.push(err(
                 index.span,
                 format!(
-                    "index name `{}` cannot name its query method `{}::{}()`: use a Rust identifier other than `by_primary_key`, such as `by_{}`",
+                    "index name `{}` cannot name its query method `{}::indexes().{}()`: use a Rust identifier other than `by_primary_key`, such as `by_{}`",
                     index.name,
                     table.ident,
                     index.name,
@@ -181,6 +196,30 @@ fn c08_fk_without_index(table: &Table, fk: &ForeignKey, errors: &mut Errors) {
     } else {
         ""
     };
+    // An index that holds the key's columns, but not first: most likely the
+    // one meant, in the wrong order. The error goes on it.
+    let misordered = table.indexes.iter().find(|index| {
+        !index.from_unique_field && fk.columns.iter().all(|c| index.columns.contains(c))
+    });
+    if let Some(index) = misordered {
+        let mut reordered = fk.columns.clone();
+        reordered.extend(index.columns.iter().filter(|c| !fk.columns.contains(c)));
+        let them = if fk.columns.len() == 1 { "it" } else { "them" };
+        errors.push(err(
+            index.column_spans[0],
+            format!(
+                "foreign key {} has no index: index `{}` ({}) holds `{columns}` but does not start with {them}, and an index finds the rows of a foreign key only through its first columns, so deleting or updating a row of `{}` would scan `{}`; reorder the index to `columns({})`, or add `#[index(columns({fields}))]` to `{}`{unindexed}",
+                describe(table, fk),
+                index.name,
+                table.column_list(&index.columns),
+                target_name(fk),
+                table.name,
+                table.field_list(&reordered),
+                table.ident,
+            ),
+        ));
+        return;
+    }
     errors.push(err(
         fk.span,
         format!(
@@ -342,26 +381,30 @@ fn referenced_column_count(table: &Table, fk: &ForeignKey, errors: &mut Errors) 
 
 /// C10. Rejects two explicit foreign keys on the same columns, and an explicit
 /// key on an `Id<T>` field that references another table than `T`:
-/// `#[foreign_key(references = Team)] mentor_id: Option<Id<Member>>`
-fn c10_duplicate_foreign_keys(table: &Table, errors: &mut Errors) {
+/// `#[foreign_key(references = Team)] mentor_id: Option<Id<Member>>`.
+/// Returns the positions of the keys it rejected.
+fn c10_duplicate_foreign_keys(table: &Table, errors: &mut Errors) -> Vec<usize> {
+    let mut rejected = Vec::new();
     if table.broken.foreign_key {
-        return;
+        return rejected;
     }
-    let explicit: Vec<&ForeignKey> = table
+    let explicit: Vec<(usize, &ForeignKey)> = table
         .foreign_keys
         .iter()
-        .filter(|fk| !fk.implicit)
+        .enumerate()
+        .filter(|(_, fk)| !fk.implicit)
         .collect();
     let sorted_columns = |fk: &ForeignKey| {
         let mut columns = fk.columns.clone();
         columns.sort_unstable();
         columns
     };
-    for (i, second) in explicit.iter().enumerate() {
-        if let Some(first) = explicit[..i]
+    for (i, &(second_at, second)) in explicit.iter().enumerate() {
+        if let Some(&(first_at, first)) = explicit[..i]
             .iter()
-            .find(|first| sorted_columns(first) == sorted_columns(second))
+            .find(|(_, first)| sorted_columns(first) == sorted_columns(second))
         {
+            rejected.extend([first_at, second_at]);
             let columns = table.column_list(&second.columns);
             errors.push(err(
                 second.span,
@@ -385,10 +428,11 @@ fn c10_duplicate_foreign_keys(table: &Table, errors: &mut Errors) {
         .filter(|fk| fk.implicit && !fk.superseded)
     {
         let c = implicit.columns[0];
-        for fk in &explicit {
+        for &(at, fk) in &explicit {
             if fk.columns != [c] || same_path(&fk.target, &implicit.target) {
                 continue;
             }
+            rejected.push(at);
             let column = &table.columns[c];
             let written = |path: &syn::Path| path.to_token_stream().to_string().replace(' ', "");
             let (declared, typed) = (written(&fk.target), written(&implicit.target));
@@ -412,4 +456,5 @@ fn c10_duplicate_foreign_keys(table: &Table, errors: &mut Errors) {
             ));
         }
     }
+    rejected
 }

@@ -1,8 +1,9 @@
 //! `#[derive(Table)]`: parse → model → check → expand, with one error
 //! accumulator across the stages so that every error of a struct shows in one
-//! build. On error, the output is the errors plus a stub `impl Table`
-//! ([`expand::stub`]), so that code using the table does not add follow-on
-//! errors.
+//! build. On error, the output is the errors, a stub `impl Table` and the
+//! type-level checks of what did parse ([`expand::fallback`]), so that code
+//! using the table adds no follow-on errors and the type errors of the struct
+//! come in the same build as the others.
 
 mod check;
 mod expand;
@@ -26,15 +27,16 @@ pub fn derive(input: TokenStream) -> TokenStream {
     };
     let mut errors = darling::Error::accumulator();
     let model = parse::table(&input, &mut errors).map(|raw| model::build(raw, &mut errors));
-    if let Some(table) = &model {
-        check::all(table, &mut errors);
-    }
+    let rejected = model
+        .as_ref()
+        .map(|table| check::all(table, &mut errors))
+        .unwrap_or_default();
     match (errors.finish(), model) {
         (Ok(()), Some(table)) => expand::table(&table),
-        (result, _) => {
+        (result, model) => {
             let errors = result.err().map(darling::Error::write_errors);
-            let stub = expand::stub(&input);
-            quote!(#errors #stub)
+            let fallback = expand::fallback(&input, model.as_ref(), &rejected);
+            quote!(#errors #fallback)
         }
     }
 }

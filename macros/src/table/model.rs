@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident};
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, GenericArgument, Ident, Path, PathArguments, Type};
@@ -45,6 +45,8 @@ pub struct Table {
     /// Names of the items the derive generates, chosen to shadow nothing the
     /// struct's field types or defaults mention.
     pub names: Names,
+    /// The `cascadia` crate: `#[table(crate = path)]`, or `::cascadia`.
+    pub krate: Path,
 }
 
 /// One column: a field of the struct.
@@ -122,14 +124,24 @@ pub enum Serving {
     CannotServe(usize),
 }
 
-/// Names of generated items.
+/// Names of generated items: `Member`, then a suffix (`MemberIndexes`,
+/// `MemberByTeam`), each made fresh against the identifiers that the struct's
+/// field types and defaults mention, which the expansion repeats.
 pub struct Names {
-    /// Module of the column markers: `team` for `Team`.
-    pub markers: Ident,
-    /// The struct of columns for references by name: `TeamColumns`.
-    pub columns: Ident,
-    /// Prefix of the query builder types: `Team`.
-    pub prefix: String,
+    /// The struct's name, unraw: `Member`.
+    base: String,
+    used: BTreeSet<String>,
+}
+
+impl Names {
+    /// `{base}{suffix}`, with `_` appended until it shadows nothing.
+    pub fn item(&self, suffix: &str, span: Span) -> Ident {
+        let mut name = format!("{}{suffix}", self.base);
+        while self.used.contains(&name) {
+            name.push('_');
+        }
+        Ident::new(&name, span)
+    }
 }
 
 impl Table {
@@ -341,7 +353,13 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
 
     let mut broken = raw.broken;
     broken.foreign_key |= raw_broken_foreign_key;
+    let krate = raw
+        .table
+        .krate
+        .as_ref()
+        .map_or_else(|| syn::parse_quote!(::cascadia), |krate| krate.0.clone());
     let mut table = Table {
+        krate,
         names: names(&ident, &columns),
         name: raw.table.name.as_ref().map_or_else(
             || ident.to_string().to_snake_case(),
@@ -615,18 +633,9 @@ fn names(table: &Ident, columns: &[Column]) -> Names {
             collect_idents(default.to_token_stream(), &mut used);
         }
     }
-    let fresh = |name: String| {
-        let mut name = name;
-        while used.contains(&name) {
-            name.push('_');
-        }
-        name
-    };
-    let base = table.unraw().to_string();
     Names {
-        markers: format_ident!("{}", fresh(base.to_snake_case()), span = Span::call_site()),
-        columns: format_ident!("{}", fresh(format!("{base}Columns"))),
-        prefix: fresh(base.to_upper_camel_case()),
+        base: table.unraw().to_string().to_upper_camel_case(),
+        used,
     }
 }
 

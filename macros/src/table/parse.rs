@@ -61,12 +61,45 @@ pub struct RawField {
     pub foreign_keys: Vec<(Span, ForeignKeyAttr)>,
 }
 
-/// `#[table(name = "...", primary_key(a, b))]`
+/// `#[table(name = "...", primary_key(a, b), crate = path)]`
 #[derive(FromMeta, Default)]
 #[darling(allow_unknown_fields)]
 pub struct TableAttr {
     pub name: Option<SqlName>,
     pub primary_key: Option<ColumnList>,
+    #[darling(rename = "crate")]
+    pub krate: Option<CratePath>,
+}
+
+/// `crate = renamed`: the path of the `cascadia` crate, when it is renamed
+/// or re-exported; generated code reaches the runtime through it.
+pub struct CratePath(pub Path);
+
+impl FromMeta for CratePath {
+    // Rejects `crate = "renamed"` and `crate = 1`.
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            Expr::Path(path) if path.qself.is_none() => Ok(CratePath(path.path.clone())),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Err(darling::Error::custom(format!(
+                "write the path without quotes: `crate = {}`",
+                lit.value()
+            ))
+            .with_span(lit)),
+            _ => Err(darling::Error::custom(
+                "expected the path of the `cascadia` crate, e.g. `crate = renamed` or `crate = my_crate::reexports::cascadia`",
+            )
+            .with_span(expr)),
+        }
+    }
+
+    fn from_word() -> darling::Result<Self> {
+        Err(darling::Error::custom(
+            "expected a path after `=`, e.g. `crate = renamed`",
+        ))
+    }
 }
 
 /// `#[index(name = "...", columns(a, b), unique)]`
@@ -418,7 +451,7 @@ struct FieldInput {
     attrs: Vec<Attribute>,
 }
 
-const TABLE_KEYS: &[&str] = &["name", "primary_key"];
+const TABLE_KEYS: &[&str] = &["name", "primary_key", "crate"];
 const INDEX_KEYS: &[&str] = &["name", "columns", "unique"];
 const STRUCT_FOREIGN_KEY_KEYS: &[&str] = &[
     "columns",

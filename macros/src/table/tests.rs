@@ -61,7 +61,7 @@ fn explicit_foreign_key_replaces_the_implicit_one_of_its_id_field() {
 
     let expanded = expand(input);
     assert!(!expanded.contains("compile_error"), "{expanded}");
-    assert_eq!(expanded.matches("ForeignKeyMeta {").count(), 2);
+    assert_eq!(expanded.matches("__cascadia :: id_foreign_key").count(), 2);
     assert_eq!(expanded.matches("Action :: Cascade").count(), 1);
 }
 
@@ -261,8 +261,9 @@ fn a_failed_derive_still_implements_table() {
         }
     });
     assert!(expanded.contains("compile_error !"));
-    assert!(expanded.contains("impl :: cascadia :: __private :: Table for Team"));
-    assert!(expanded.contains("type PrimaryKey = :: cascadia :: __private :: Unknown"));
+    assert!(expanded.contains("use :: cascadia :: __private as __cascadia"));
+    assert!(expanded.contains("impl __cascadia :: Table for Team"));
+    assert!(expanded.contains("type PrimaryKey = __cascadia :: Unknown"));
 }
 
 #[test]
@@ -317,16 +318,46 @@ fn generated_names_shadow_nothing_the_fields_mention() {
         struct Team {
             #[primary_key]
             id: i64,
-            kind: team::Kind,
-            #[column(default = TeamColumns::DEFAULT)]
+            kind: TeamIndexes::Kind,
+            #[column(default = TeamByPrimaryKey::DEFAULT)]
             size: i32,
         }
     };
     let (table, errors) = model(&input);
     errors.finish().unwrap();
     let names = table.unwrap().names;
-    assert_eq!(names.markers, "team_");
-    assert_eq!(names.columns, "TeamColumns_");
+    let span = proc_macro2::Span::call_site();
+    assert_eq!(names.item("Indexes", span), "TeamIndexes_");
+    assert_eq!(names.item("ByPrimaryKey", span), "TeamByPrimaryKey_");
+    assert_eq!(names.item("SoftDelete", span), "TeamSoftDelete");
+}
+
+#[test]
+fn crate_path_is_a_path_not_a_string() {
+    let input: syn::DeriveInput = parse_quote! {
+        #[table(crate = renamed::cascadia)]
+        struct Team {
+            #[primary_key]
+            id: i64,
+        }
+    };
+    let (table, accumulated) = model(&input);
+    accumulated.finish().unwrap();
+    let krate = table.unwrap().krate;
+    assert_eq!(krate.to_token_stream().to_string(), "renamed :: cascadia");
+    assert!(expand(input).contains("use renamed :: cascadia :: __private as __cascadia"));
+
+    let messages = errors(parse_quote! {
+        #[table(crate = "renamed")]
+        struct Team {
+            #[primary_key]
+            id: i64,
+        }
+    });
+    assert_eq!(
+        messages,
+        ["write the path without quotes: `crate = renamed`"]
+    );
 }
 
 #[test]

@@ -28,6 +28,20 @@ pub trait Table: Sized + 'static {
 
     /// The table's metadata: name, columns, keys, indexes, foreign keys.
     const META: &'static TableMeta;
+
+    /// The typed index queries of the table: [`indexes`](Self::indexes)'
+    /// value, with one method per index named after it (`by_team()`) and
+    /// `by_primary_key()`.
+    type Indexes;
+
+    /// The typed index queries of the table: `Member::indexes().by_team()`
+    /// starts a query on the index `by_team` (see the `Table` derive).
+    ///
+    /// The derive adds no inherent item to the struct, so the queries never
+    /// collide with its own methods; if the struct has an associated function
+    /// named `indexes` too, `Member::indexes()` means the struct's, and
+    /// `<Member as Table>::indexes()` this one.
+    fn indexes() -> Self::Indexes;
 }
 
 /// A typed key: the primary key of a row of `T`.

@@ -4,7 +4,8 @@
 //! table `X` when `F` is `R`, `Option<R>`, or — when `R` is `X`'s primary key —
 //! `Id<X>` or `Option<Id<X>>`. Type aliases are resolved by rustc first.
 //!
-//! The derive emits, for each column pair, `(&&&&&Probe::<F, R, X>::new()).check()`.
+//! The derive emits, for each column pair, `(&&&&&Probe::<F, R, X>::new()).check()`
+//! (or `Probe::<F, _, X>::of(&x.column)` for a column named by field).
 //! Method resolution tries the impls below from the most references to the
 //! fewest (autoref specialisation): the first whose types unify wins. The last
 //! level is a trait the derive generates beside the call, whose
@@ -16,7 +17,7 @@ use std::marker::PhantomData;
 use crate::Id;
 use crate::Table;
 
-use super::reference::{Column, ColumnInfo, Unknown};
+use super::reference::Unknown;
 
 /// A foreign-key column type `F`, the referenced column type `R`, and the
 /// referenced table `X`, as a value to resolve `check` on.
@@ -31,8 +32,8 @@ impl<F, R, X> Probe<F, R, X> {
         Probe(PhantomData)
     }
 
-    /// The probe of a referenced column reached by name (`COLUMNS.code`).
-    pub const fn of<M: ColumnInfo<Type = R>>(_: &Column<M>) -> Self {
+    /// The probe of a referenced column reached by field (`&team.code`).
+    pub const fn of(_: &R) -> Self {
         Probe(PhantomData)
     }
 }
@@ -43,7 +44,9 @@ impl<F, R, X> Default for Probe<F, R, X> {
     }
 }
 
-/// `R` belongs to a table whose derive failed: its errors are reported there.
+/// `R` is unknown: it belongs to a table whose derive failed (its errors are
+/// reported there), or to a key of another length than the foreign key's
+/// (a `const` check reports that).
 pub trait UnknownProbe {
     /// Compiles: nothing to check.
     fn check(&self) {}

@@ -2,29 +2,32 @@
 //! `schema![...]` reaches through `::cascadia::__private`. They may change in
 //! any release; nothing outside cascadia's macros should name them.
 //!
+//! - [`meta`]: `const fn` builders of the metadata;
 //! - [`reference`](mod@reference): what a derived table exposes so that another derive can
 //!   check a reference to it (C2–C5) and name its SQL columns;
 //! - [`compat`]: the column type compatibility check of a foreign key (C4);
-//! - [`konst`]: `const fn` helpers for the generated metadata and the
-//!   schema-level check of `schema![...]` (C11);
+//! - [`konst`]: the checks that run during constant evaluation: the
+//!   schema-level check of `schema![...]` (C11), and the keys a foreign key
+//!   references (C5, column counts);
 //! - [`query`]: glue for the typed index queries (C12).
 
 pub mod compat;
 pub mod konst;
+pub mod meta;
 pub mod query;
 pub mod reference;
 
-pub use core::marker::PhantomData;
 pub use std::borrow::Cow;
 
 pub use compat::{IdProbe, NullableProbe, Probe, SameProbe, UnknownProbe};
 pub use const_panic::concat_panic;
-pub use konst::{borrowed_list, borrowed_str, check_schema};
-pub use query::{QueryState, column_value};
-pub use reference::{
-    Column, ColumnInfo, DerivedTable, MarkersOf, SingleColumnKey, UniqueKey, Unknown,
-    Unsatisfiable, markers,
+pub use konst::{borrowed_list, borrowed_str, check_schema, key_length, unique_key};
+pub use meta::{
+    column, column_with_default, foreign_key, id_column, id_column_with_default, id_foreign_key,
+    index, index_ref, sql_name, table,
 };
+pub use query::{QueryState, column_value, start};
+pub use reference::{DerivedTable, IdColumn, KeyArity, KeyColumn, Unknown, Unsatisfiable};
 
 pub use crate::model::metadata::*;
 pub use crate::model::value::{Value, ValueType};

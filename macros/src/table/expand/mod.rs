@@ -1,149 +1,137 @@
-//! Stage 4, expand: a checked model into code. Reads only a valid model
-//! (every error was reported before); refers to the runtime only through
-//! `::cascadia::__private`. Everything goes inside one `const _: () = { ... };`
-//! except the query entry points, which are inherent functions of the struct.
+//! Stage 4, expand: the model into code, inside one `const _: () = { ... };`
+//! that imports the runtime's support module once, as `__cascadia`
+//! (`use ::cascadia::__private as __cascadia;`, or the path of
+//! `#[table(crate = ...)]`). The derive adds no inherent item to the struct.
 //!
-//! - [`meta`]: the column markers, the columns struct, `impl Table` and its
-//!   metadata, and what other derives need to reference this table;
+//! - [`meta`]: `impl Table` with its metadata, and `DerivedTable`, what the
+//!   derives of other tables read about this one;
 //! - [`reference`]: the obligations that check this table's references to
-//!   others (C2–C5) and its `#[soft_delete]` type;
+//!   others (C2–C5), its `Id<T>` columns, its `#[soft_delete]` type and its
+//!   defaults: type-level checks, emitted even when the derive has errors;
 //! - [`query`]: the typed index queries (C12).
+//!
+//! [`table`] expands a valid model; [`fallback`] the errors' companion: a
+//! stub `impl Table` and the type-level checks of what parsed.
 
 mod meta;
 mod query;
 mod reference;
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 
 use super::model::Table;
 
-/// `::cascadia::__private`
-fn private() -> TokenStream {
-    quote!(::cascadia::__private)
-}
-
-/// `::cascadia::__private`, spanned at `span`: an error on a path that starts
-/// with it lands on `span` (the user's token) instead of the derive.
-fn private_at(span: proc_macro2::Span) -> TokenStream {
-    quote::quote_spanned!(span=> ::cascadia::__private)
-}
-
 /// The whole expansion of a valid table.
 pub fn table(table: &Table) -> TokenStream {
-    let markers = meta::markers(table);
-    let columns = meta::columns(table);
-    let single_column_keys = reference::single_column_keys(table);
-    let table_impl = meta::table_impl(table, &single_column_keys);
-    let keys = meta::keys(table);
-    let checks = reference::checks(table, &single_column_keys);
+    let table_impl = meta::table_impl(table);
+    let derived = meta::derived(table);
+    let checks = reference::checks(table, &vec![false; table.foreign_keys.len()]);
     let queries = query::queries(table);
-    // The lints that the generated shapes trip by design: markers named after
-    // fields, items only some tables use, the `'a` of the query bounds.
+    wrap(
+        &table.krate,
+        quote! {
+            #table_impl
+            #derived
+            #checks
+            #queries
+        },
+    )
+}
+
+/// What a failed derive still emits: `impl Table` with an unknown key, under
+/// which every check of another table against this one passes, and the
+/// type-level checks of what parsed (`table`), except the foreign keys that
+/// `rejected` marks: each mistake is one error, and all come in one build.
+/// Its `Indexes` is the struct itself, so that a query on it fails as a
+/// method missing from the struct.
+pub fn fallback(input: &syn::DeriveInput, table: Option<&Table>, rejected: &[bool]) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let type_name = ident.unraw().to_string();
+    let checks = table.map(|table| reference::checks(table, rejected));
+    let krate = table.map_or_else(
+        || syn::parse_quote!(::cascadia),
+        |table| table.krate.clone(),
+    );
+    wrap(
+        &krate,
+        quote! {
+            #[automatically_derived]
+            impl __cascadia::Table for #ident {
+                type PrimaryKey = __cascadia::Unknown;
+                type Indexes = Self;
+                const META: &'static __cascadia::TableMeta =
+                    &__cascadia::table(#type_name, #type_name, &[], &[], &[], &[], ::core::option::Option::None);
+                fn indexes() -> Self {
+                    ::core::unreachable!()
+                }
+            }
+            #[automatically_derived]
+            impl __cascadia::DerivedTable<#ident> for #ident {
+                const TABLE_NAME: &'static str = #type_name;
+                const RENAMED: &'static [(&'static str, &'static str)] = &[];
+                const PRIMARY_KEY: &'static [__cascadia::Name] = &[];
+                const KEYS: &'static [&'static [&'static str]] = &[];
+                type KeyColumns = __cascadia::Unknown;
+                const STUB: bool = true;
+            }
+            #checks
+        },
+    )
+}
+
+/// `body` in the anonymous `const` that holds the expansion, with the lints
+/// that its shapes trip by design allowed: generated names built from field
+/// names, items only some tables use, `pub` items no one can reach by path,
+/// paths through `__cascadia` to items the module also imports, query types
+/// without `Debug`.
+fn wrap(krate: &syn::Path, body: TokenStream) -> TokenStream {
     quote! {
         #[allow(
             non_camel_case_types,
             non_snake_case,
             dead_code,
-            single_use_lifetimes,
             unreachable_pub,
+            unused_qualifications,
+            missing_debug_implementations,
             clippy::all
         )]
         const _: () = {
-            #markers
-            #columns
-            #table_impl
-            #keys
-            #checks
-            #queries
+            use #krate::__private as __cascadia;
+            #body
         };
     }
 }
 
-/// What a failed derive still emits: `impl Table` with an unknown key, and the
-/// reference items under which every check passes, so that the only errors
-/// are the real ones.
-pub fn stub(input: &syn::DeriveInput) -> TokenStream {
-    if !input.generics.params.is_empty() {
-        return TokenStream::new();
-    }
-    let p = private();
-    let ident = &input.ident;
-    let type_name = ident.unraw().to_string();
-    let fields: Vec<&syn::Ident> = match &input.data {
-        syn::Data::Struct(data) => data
-            .fields
-            .iter()
-            .filter_map(|f| f.ident.as_ref())
-            .collect(),
-        _ => Vec::new(),
-    };
-    let columns = format_ident!("{}Columns", ident.unraw());
-    let vis = &input.vis;
-    quote! {
-        #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::all)]
-        const _: () = {
-            #[automatically_derived]
-            impl #p::Table for #ident {
-                type PrimaryKey = #p::Unknown;
-                const META: &'static #p::TableMeta = &#p::TableMeta {
-                    name: #p::Cow::Borrowed(#type_name),
-                    type_name: #p::Cow::Borrowed(#type_name),
-                    columns: #p::Cow::Borrowed(&[]),
-                    primary_key: #p::Cow::Borrowed(&[]),
-                    indexes: #p::Cow::Borrowed(&[]),
-                    foreign_keys: #p::Cow::Borrowed(&[]),
-                    soft_delete: ::core::option::Option::None,
-                };
-            }
-            #vis struct #columns { #(#vis #fields: #p::Column<#p::Unknown>,)* }
-            #[automatically_derived]
-            impl #p::DerivedTable<#ident> for #p::Unknown {
-                const TABLE_NAME: &'static str = #type_name;
-                type Columns = #columns;
-                const COLUMNS: #columns = #columns { #(#fields: #p::Column::new(),)* };
-                type PrimaryKeyColumns = #p::Unknown;
-                const PRIMARY_KEY: &'static [#p::Name] = &[];
-            }
-            #[automatically_derived]
-            impl<K> #p::UniqueKey<K> for #ident {}
-            #[automatically_derived]
-            impl #p::SingleColumnKey<#ident> for #p::Unknown {
-                type Column = #p::Unknown;
-            }
-        };
-    }
+/// The spans of the first and the last token of `tokens`: generated tokens
+/// spanned from one to the other make an expression that rustc points at
+/// exactly as at `tokens` (on stable, a span cannot be joined).
+fn span_range(tokens: &impl ToTokens) -> (Span, Span) {
+    let mut tokens = tokens.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(Span::call_site, |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
 }
 
-/// `vis` as seen from a module declared beside the item it belongs to: the
-/// column markers live in a module of the derive's `const` block.
-fn vis_in_module(vis: &syn::Visibility) -> TokenStream {
-    match vis {
-        syn::Visibility::Inherited => quote!(pub(super)),
-        syn::Visibility::Restricted(restricted) => {
-            let path = &restricted.path;
-            let first = path
-                .segments
-                .first()
-                .map(|segment| segment.ident.to_string());
-            match first.as_deref() {
-                Some("crate") => quote!(#vis),
-                Some("self") if path.segments.len() == 1 => quote!(pub(super)),
-                Some("self") => {
-                    let rest = path.segments.iter().skip(1);
-                    quote!(pub(in super #(::#rest)*))
-                }
-                _ => quote!(pub(in super::#path)),
-            }
-        }
-        _ => quote!(#vis),
-    }
+/// `<#ty as #trait_>::#item`, spanned as `ty` is written.
+fn projection(ty: &syn::Type, trait_: &TokenStream, item: &str) -> TokenStream {
+    let (first, last) = span_range(ty);
+    let item = syn::Ident::new(item, last);
+    let open = quote_spanned!(first=> <);
+    let trait_ = respan(trait_.clone(), first);
+    let rest = quote_spanned!(first=> as #trait_>::);
+    quote!(#open #ty #rest #item)
 }
 
 /// A type as written, for messages and `ColumnMeta::rust_type`:
 /// `Option<Id<Member>>`.
-fn type_string(ty: &syn::Type) -> String {
+fn type_string(ty: &impl ToTokens) -> String {
     let mut text = quote!(#ty).to_string();
     for (from, to) in [
         (" <", "<"),
@@ -165,7 +153,7 @@ fn type_string(ty: &syn::Type) -> String {
 }
 
 /// `tokens` with every token spanned at `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
@@ -173,4 +161,10 @@ fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
             token
         })
         .collect()
+}
+
+/// `&[Cow::Borrowed("a"), ...]`: a list of names in the metadata.
+fn names<'a>(names: impl IntoIterator<Item = &'a str>) -> TokenStream {
+    let names = names.into_iter();
+    quote!(&[#(__cascadia::Cow::Borrowed(#names)),*])
 }

@@ -1,164 +1,212 @@
-//! Obligations for rustc: code in a never-called function that compiles only
-//! when this table's references to other tables are right (C2–C5), and when
-//! its `#[soft_delete]` field is an `Option<i64>`. Each piece is spanned on
-//! the user's token it is about, and each message that names this table's
-//! columns is a trait generated here with a literal `on_unimplemented`.
+//! Obligations for rustc: code that compiles only when this table's
+//! references to other tables are right (C2–C5), when each `Id<T>` column's
+//! `T` has a one-column key, when its `#[soft_delete]` field is an
+//! `Option<i64>`, and when each default has its field's type. Each piece is
+//! spanned on the user's token it is about; each message that names this
+//! table's columns is literal, in a trait generated here or in the `const`
+//! that checks it. All of it is emitted even when the derive has errors, so
+//! that type errors come in the same build.
 //!
 //! For `#[foreign_key(columns(org_id, team_code), references = Team(org_id, code))]`:
 //!
 //! ```text
-//! let columns = <<Team as Table>::PrimaryKey as DerivedTable<Team>>::COLUMNS; // C2, C3
-//! (&&&&&Probe::<i64, _, Team>::of(&columns.org_id)).check();                // C4, per column
-//! markers((columns.code, columns.org_id)).is_key_of::<Team>();              // C5
+//! const _: () = {
+//!     let _ = |team: Team| {                                        // C2: `Team: Table`
+//!         (&&&&&Probe::<i64, _, Team>::of(&team.org_id)).check();   // C3 (the field), C4 (its type)
+//!         (&&&&&Probe::<String, _, Team>::of(&team.code)).check();
+//!     };
+//!     if let Some(message) = unique_key(<Team's KEYS>, &["code", "org_id"], "...") {
+//!         concat_panic(&[&message])                                 // C5, when C2–C4 hold
+//!     }
+//! };
 //! ```
+//!
+//! A reference to a primary key compares the types of its columns instead,
+//! and checks its column count in the `const`. An `Id<T>` column checks that
+//! `T`'s key has one column, reaching `T` through the column's own type.
 //!
 //! Generated trait names show in rustc's "the trait `X` is not implemented
 //! for `Y`" lines, so they read as a sentence: `FitsTeamSlug<String>` is not
-//! implemented for `i64`; `TeamHasNameKey<(name,)>` is not implemented for `Team`.
+//! implemented for `i64`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use heck::ToUpperCamelCase;
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::meta::derived;
-use super::{private, private_at, respan};
-use crate::table::model::{ForeignKey, Table};
+use super::{projection, respan, type_string};
+use crate::table::model::{ForeignKey, Table, same_path};
 
-/// The checks function, and the traits it and the metadata share.
-pub fn checks(table: &Table, keys: &SingleColumnKeys) -> TokenStream {
+/// `<<T as Table>::Indexes as DerivedTable<T>>`, every token spanned on
+/// the user's path, so that a `T` that is not a table is one error ("`T` is
+/// not a table") however often the expansion names it.
+pub fn derived_of(target: &syn::Path) -> TokenStream {
+    let span = target.span();
+    quote_spanned!(span=> <<#target as __cascadia::Table>::Indexes as __cascadia::DerivedTable<#target>>)
+}
+
+/// A foreign key on one `Id<T>` (or `Option<Id<T>>`) column to `T`'s
+/// primary key: implicit, or explicit with the same `T`. Its column holds
+/// `T`'s key by construction, so it needs no check besides the column's.
+pub fn trivial_id(table: &Table, fk: &ForeignKey) -> bool {
+    match (&fk.columns[..], &fk.target_columns) {
+        ([c], None) => table.columns[*c]
+            .id
+            .as_ref()
+            .is_some_and(|target| same_path(target, &fk.target)),
+        _ => false,
+    }
+}
+
+/// The name of the function that computes the default of column `c`.
+pub fn default_fn(table: &Table, c: usize) -> syn::Ident {
+    format_ident!("__cascadia_default_{}", table.columns[c].field.unraw())
+}
+
+/// Every check, except those of the foreign keys that `rejected` marks.
+pub fn checks(table: &Table, rejected: &[bool]) -> TokenStream {
     let mut names = BTreeSet::new();
-    let fks: Vec<TokenStream> = table
-        .live_foreign_keys()
-        .filter(|fk| !fk.implicit)
-        .map(|fk| foreign_key(table, fk, keys, &mut names))
-        .collect();
+    let defaults = (0..table.columns.len()).map(|c| default(table, c));
+    let ids = table.columns.iter().filter(|column| column.id.is_some()).map(|column| {
+        let target = column.id.as_ref().expect("filtered");
+        let target_name = last_segment(target);
+        let before = format!(
+            "`{}.{}` is one column, but the primary key of `{target_name}` has ",
+            table.ident.unraw(),
+            column.field.unraw()
+        );
+        let after = format!(
+            ": reference a composite key from the struct, with one field per key column: `#[foreign_key(columns(...), references = {target_name})]`"
+        );
+        let key = projection(&column.ty, &quote!(__cascadia::IdColumn), "PRIMARY_KEY");
+        let stub = projection(&column.ty, &quote!(__cascadia::IdColumn), "STUB");
+        const_check(
+            target.span(),
+            &TokenStream::new(),
+            quote!(__cascadia::key_length(#key, #stub, 1, #before, #after)),
+        )
+    });
+    let fks = table
+        .foreign_keys
+        .iter()
+        .zip(rejected)
+        .filter(|(fk, rejected)| !fk.superseded && !**rejected && !trivial_id(table, fk))
+        .map(|(fk, _)| foreign_key(table, fk, &mut names))
+        .collect::<Vec<_>>();
     let soft_delete = table.soft_delete.map(|(c, attribute)| {
         let column = &table.columns[c];
-        let ty = &column.ty;
-        let span = ty.span();
         let message = format!(
             "`{}.{}` is the `#[soft_delete]` column, so it must be an `Option<i64>`, not `{{Self}}`",
             table.ident.unraw(),
             column.field.unraw()
         );
-        let soft_delete = format_ident!("{}SoftDelete", table.names.prefix, span = attribute);
-        let check = quote_spanned!(span=> <#ty as #soft_delete>::check(););
+        let soft_delete = table.names.item("SoftDelete", attribute);
+        let check = projection(&column.ty, &quote!(#soft_delete), "check");
         quote_spanned! {attribute=>
-            {
-                #[diagnostic::on_unimplemented(
-                    message = #message,
-                    label = "expected `Option<i64>`",
-                    note = "the column holds the deletion time in milliseconds since the Unix epoch, or `None` while the row is live"
-                )]
-                trait #soft_delete {
-                    fn check() {}
-                }
-                impl #soft_delete for ::core::option::Option<i64> {}
-                #check
+            #[diagnostic::on_unimplemented(
+                message = #message,
+                label = "expected `Option<i64>`",
+                note = "the column holds the deletion time in milliseconds since the Unix epoch, or `None` while the row is live"
+            )]
+            trait #soft_delete {
+                fn check() {}
+            }
+            impl #soft_delete for ::core::option::Option<i64> {}
+            fn __cascadia_soft_delete() {
+                #check();
             }
         }
     });
-    let key_traits = &keys.definitions;
     quote! {
-        #key_traits
-        fn __cascadia_checks() {
-            #(#fks)*
-            #soft_delete
-        }
+        #(#defaults)*
+        #(#ids)*
+        #(#fks)*
+        #soft_delete
     }
 }
 
-/// The traits through which a column reaches the single column of a primary
-/// key it references (an `Id<T>` field, or a one-column `references = T`),
-/// one per column, with a message naming the column when `T`'s key has
-/// several columns.
-pub struct SingleColumnKeys {
-    /// The trait of each such column.
-    pub by_column: BTreeMap<usize, syn::Ident>,
-    pub definitions: TokenStream,
-}
-
-impl SingleColumnKeys {
-    /// `<<T as Table>::PrimaryKey as OneColumnKeyOfT>`: the trait of column
-    /// `c`, applied to `T`'s key, spanned on `target`.
-    pub fn key(&self, c: usize, target: &syn::Path) -> TokenStream {
-        let span = target.span();
-        let p = private_at(span);
-        let key = &self.by_column[&c];
-        quote_spanned!(span=> <<#target as #p::Table>::PrimaryKey as #key>)
-    }
-}
-
-/// Builds [`SingleColumnKeys`].
-pub fn single_column_keys(table: &Table) -> SingleColumnKeys {
-    let p = private();
-    let mut targets: BTreeMap<usize, &syn::Path> = BTreeMap::new();
-    for (c, column) in table.columns.iter().enumerate() {
-        if let Some(target) = &column.id {
-            targets.insert(c, target);
-        }
-    }
-    for fk in table.live_foreign_keys() {
-        if let ([c], None) = (fk.columns.as_slice(), &fk.target_columns) {
-            targets.entry(*c).or_insert(&fk.target);
-        }
-    }
-    let mut names = BTreeSet::new();
-    let mut by_column = BTreeMap::new();
-    let mut definitions = Vec::new();
-    for (c, target) in targets {
-        let column = &table.columns[c];
-        let field = column.field.unraw().to_string();
-        let target_name = last_segment(target);
-        let mut name = format!("OneColumnKeyOf{target_name}");
-        if !names.insert(name.clone()) {
-            name = format!("{name}For{}", field.to_upper_camel_case());
-            names.insert(name.clone());
-        }
-        let span = target.span();
-        let key = format_ident!("{}", name, span = span);
-        let message = format!(
-            "`{}.{field}` is one column, but the primary key of `{target_name}` is `{{Self}}`",
-            table.ident.unraw()
-        );
-        let note = format!(
-            "reference a composite key from the struct, with one field per key column: `#[foreign_key(columns(...), references = {target_name})]`"
-        );
-        definitions.push(quote_spanned! {span=>
-            #[diagnostic::on_unimplemented(
-                message = #message,
-                label = "a single column cannot reference a key of several columns",
-                note = #note
-            )]
-            trait #key {
-                type Column: #p::ColumnInfo;
-                /// Storage class of the key column.
-                const VALUE_TYPE: #p::ValueType;
-                /// The probe of the key column (`__private::compat`).
-                fn probe<F>() -> #p::Probe<F, <Self::Column as #p::ColumnInfo>::Type, #target> {
-                    #p::Probe::new()
+/// The function that computes the default of column `c`: an expression of
+/// the field's type, so that a mismatch is rustc's "expected `T`, found ..."
+/// on the expression; a string literal converts into the field's type
+/// (`default = "member"` for a `String`), through a trait whose message
+/// names the column when it does not.
+fn default(table: &Table, c: usize) -> Option<TokenStream> {
+    let column = &table.columns[c];
+    let expr = column.default.as_ref()?;
+    let ty = &column.ty;
+    let function = default_fn(table, c);
+    let value = match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => {
+            let span = lit.span();
+            let from_str = table.names.item(
+                &format!(
+                    "{}FromStr",
+                    column.field.unraw().to_string().to_upper_camel_case()
+                ),
+                span,
+            );
+            let written = type_string(ty);
+            let message = format!(
+                "`#[column(default = {})]` is a string, but `{}.{}` has type `{written}`",
+                quote!(#lit),
+                table.ident.unraw(),
+                column.field.unraw(),
+            );
+            let note = format!(
+                "a string default fits a column whose type converts from `&str`, such as `String`; write the default as an expression of the column's type, `{written}`"
+            );
+            // The error goes on the literal: the token to change.
+            let on_literal = respan(quote!(#ty), span);
+            let convert = quote_spanned!(span=> <#on_literal as #from_str>::convert(#lit));
+            return Some(quote! {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "a string, for a column of type `{Self}`",
+                    note = #note
+                )]
+                trait #from_str {
+                    fn convert(value: &'static str) -> Self;
                 }
+                #[diagnostic::do_not_recommend]
+                impl<T: ::core::convert::From<&'static str>> #from_str for T {
+                    fn convert(value: &'static str) -> Self {
+                        T::from(value)
+                    }
+                }
+                fn #function() -> __cascadia::Value {
+                    let value: #ty = #convert;
+                    __cascadia::default_value::<#ty>(value)
+                }
+            });
+        }
+        _ => quote!(#expr),
+    };
+    Some(quote! {
+        fn #function() -> __cascadia::Value {
+            let value: #ty = #value;
+            __cascadia::default_value::<#ty>(value)
+        }
+    })
+}
+
+/// A `const` that evaluates `check` (an `Option` of a message) and fails the
+/// build with the message, spanned at `span`. `types` are the type-level
+/// checks of the same reference: when one fails, rustc does not evaluate the
+/// `const`, so that a mistake reported there is not reported again here.
+fn const_check(span: Span, types: &TokenStream, check: TokenStream) -> TokenStream {
+    quote_spanned! {span=>
+        const _: () = {
+            #types
+            if let ::core::option::Option::Some(message) = #check {
+                __cascadia::concat_panic(&[&message])
             }
-            #[diagnostic::do_not_recommend]
-            impl<K> #key for K
-            where
-                K: #p::SingleColumnKey<#target>,
-                <<K as #p::SingleColumnKey<#target>>::Column as #p::ColumnInfo>::Type: #p::ColumnType,
-            {
-                type Column = <K as #p::SingleColumnKey<#target>>::Column;
-                const VALUE_TYPE: #p::ValueType =
-                    <<<K as #p::SingleColumnKey<#target>>::Column as #p::ColumnInfo>::Type as #p::ColumnType>::VALUE_TYPE;
-            }
-        });
-        by_column.insert(c, key);
-    }
-    SingleColumnKeys {
-        by_column,
-        definitions: quote!(#(#definitions)*),
+        };
     }
 }
 
@@ -181,80 +229,47 @@ struct Pair {
     span: Span,
 }
 
-/// The obligations of one explicit foreign key. (An implicit `Id<T>` key
-/// needs none: its type is `T`'s key by construction, and the metadata already
-/// requires `T`'s key to be one column.)
-fn foreign_key(
-    table: &Table,
-    fk: &ForeignKey,
-    keys: &SingleColumnKeys,
-    names: &mut BTreeSet<String>,
-) -> TokenStream {
+/// The obligations of one explicit foreign key that is not a plain `Id<T>`
+/// column (see [`trivial_id`]).
+fn foreign_key(table: &Table, fk: &ForeignKey, names: &mut BTreeSet<String>) -> TokenStream {
     let target = &fk.target;
     let target_span = target.span();
-    let derived = derived(target);
+    let derived = derived_of(target);
     let target_name = last_segment(target);
     let table_name = table.ident.unraw().to_string();
+    let n = fk.columns.len();
 
     let mut pairs = Vec::new();
-    let mut arity_checks = Vec::new();
-    match &fk.target_columns {
+    let (check_span, key_check) = match &fk.target_columns {
         Some(referenced) => {
             for (&c, column) in fk.columns.iter().zip(referenced) {
                 let span = column.span();
-                let p = private_at(span);
                 let column_name = column.unraw().to_string();
                 pairs.push(Pair {
                     column: c,
-                    probe: quote_spanned!(span=> #p::Probe::<_, _, #target>::of(&__columns.#column)),
+                    probe: quote_spanned!(span=> __cascadia::Probe::<_, _, #target>::of(&__target.#column)),
                     referenced: format!("`{target_name}.{column_name}`"),
                     name: format!("{target_name}{}", column_name.to_upper_camel_case()),
                     span,
                 });
             }
+            let mut sorted: Vec<String> = referenced
+                .iter()
+                .map(|column| column.unraw().to_string())
+                .collect();
+            let listed = sorted.join(", ");
+            sorted.sort();
+            let message = format!(
+                "`{target_name}({listed})` is neither the primary key nor a unique key of `{target_name}`: a foreign key references the primary key of `{target_name}` or one of its unique keys, in any column order; declare the key on `{target_name}` with `#[unique]` on a field or `#[index(unique, columns({listed}))]`"
+            );
+            let span = referenced.first().map_or(target_span, Spanned::span);
+            (
+                span,
+                quote_spanned!(span=> __cascadia::unique_key(#derived::KEYS, #derived::STUB, &[#(#sorted),*], #message)),
+            )
         }
         None => {
-            let p = private_at(target_span);
-            let n = fk.columns.len();
-            let arity = format_ident!("{}KeyOf{}Columns", target_name, n, span = target_span);
-            if n > 1 {
-                let message = format!(
-                    "foreign key `{}({})` has {n} columns, but the primary key of `{target_name}` is `{{Self}}`",
-                    table.name,
-                    table.column_list(&fk.columns)
-                );
-                let label = format!("not {n} columns");
-                let note = format!(
-                    "a foreign key pairs its columns one to one with the referenced key; name the referenced columns with `references = {target_name}(a, b, ...)`"
-                );
-                let params: Vec<syn::Ident> = (0..n).map(|i| format_ident!("K{}", i)).collect();
-                let positions: Vec<syn::Ident> = (0..n).map(|i| format_ident!("C{}", i)).collect();
-                // Implemented for tuples of `n` markers only, without a
-                // bound that could fail: a key of another length is then the
-                // one error, with this message, and the projections below it
-                // stay silent.
-                arity_checks.push(quote_spanned! {target_span=>
-                    #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-                    trait #arity {
-                        #(type #positions;)*
-                    }
-                    #[diagnostic::do_not_recommend]
-                    impl<#(#params),*> #arity for (#(#params,)*) {
-                        #(type #positions = #params;)*
-                    }
-                    impl #arity for #p::Unknown {
-                        #(type #positions = #p::Unknown;)*
-                    }
-                });
-            }
             for (i, &c) in fk.columns.iter().enumerate() {
-                let probe = if n == 1 {
-                    let key = keys.key(c, target);
-                    quote_spanned!(target_span=> #key::probe())
-                } else {
-                    let position = format_ident!("C{}", i, span = target_span);
-                    quote_spanned!(target_span=> #p::Probe::<_, <<#derived::PrimaryKeyColumns as #arity>::#position as #p::ColumnInfo>::Type, #target>::new())
-                };
                 let (referenced, name) = if n == 1 {
                     (
                         format!("the primary key of `{target_name}`"),
@@ -268,17 +283,43 @@ fn foreign_key(
                 };
                 pairs.push(Pair {
                     column: c,
-                    probe,
+                    probe: quote_spanned!(target_span=> __cascadia::Probe::<_, <<#derived::KeyColumns as __cascadia::KeyArity<#n>>::Columns as __cascadia::KeyColumn<#i>>::Type, #target>::new()),
                     referenced,
                     name,
                     span: target_span,
                 });
             }
+            let (before, after) = if n == 1 {
+                let column = table.columns[fk.columns[0]].field.unraw();
+                (
+                    format!(
+                        "`{table_name}.{column}` is one column, but the primary key of `{target_name}` has "
+                    ),
+                    format!(
+                        ": reference a composite key from the struct, with one field per key column: `#[foreign_key(columns(...), references = {target_name})]`"
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "foreign key `{}({})` has {n} columns, but the primary key of `{target_name}` has ",
+                        table.name,
+                        table.column_list(&fk.columns)
+                    ),
+                    format!(
+                        ": a foreign key pairs its columns one to one with the referenced key; name the referenced columns with `references = {target_name}(a, b, ...)`"
+                    ),
+                )
+            };
+            (
+                target_span,
+                quote_spanned!(target_span=> __cascadia::key_length(#derived::PRIMARY_KEY, #derived::STUB, #n, #before, #after)),
+            )
         }
-    }
+    };
 
     let to_primary_key = fk.target_columns.is_none();
-    let probes: Vec<TokenStream> = pairs.iter().map(|pair| {
+    let probes = pairs.iter().map(|pair| {
         let column = &table.columns[pair.column];
         let ty = &column.ty;
         let field = column.field.unraw().to_string();
@@ -300,7 +341,6 @@ fn foreign_key(
             names.insert(name.clone());
         }
         let span = pair.span;
-        let p = private_at(span);
         let fits = format_ident!("{}", name, span = span);
         let check = format_ident!("{}Check", name, span = span);
         let probe = &pair.probe;
@@ -309,7 +349,7 @@ fn foreign_key(
                 #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
                 trait #fits<R> {}
                 #[diagnostic::do_not_recommend]
-                impl<F: #p::Unsatisfiable, R> #fits<R> for F {}
+                impl<F: __cascadia::Unsatisfiable, R> #fits<R> for F {}
                 // The last level of the probe: reached only when no rule of
                 // `__private::compat` holds.
                 trait #check<F, R> {
@@ -319,62 +359,23 @@ fn foreign_key(
                     {
                     }
                 }
-                impl<F, R, X> #check<F, R> for #p::Probe<F, R, X> {}
+                impl<F, R, X> #check<F, R> for __cascadia::Probe<F, R, X> {}
                 #[allow(unused_imports)]
-                use #p::{IdProbe as _, NullableProbe as _, SameProbe as _, UnknownProbe as _};
-                let __probe: #p::Probe<#ty, _, #target> = #probe;
+                use __cascadia::{IdProbe as _, NullableProbe as _, SameProbe as _, UnknownProbe as _};
+                let __probe: __cascadia::Probe<#ty, _, #target> = #probe;
                 (&&&&&__probe).check();
             }
         }
-    }).collect();
-
-    let unique = fk.target_columns.as_ref().map(|referenced| {
-        let mut sorted: Vec<&syn::Ident> = referenced.iter().collect();
-        sorted.sort_by_key(|column| column.unraw().to_string());
-        let listed = referenced
-            .iter()
-            .map(|column| column.unraw().to_string())
-            .collect::<Vec<_>>();
-        let camel: String = listed.iter().map(|column| column.to_upper_camel_case()).collect();
-        let listed = listed.join(", ");
-        let message = format!(
-            "`{target_name}({listed})` is neither the primary key nor a unique key of `{target_name}`"
-        );
-        let note = format!(
-            "a foreign key references the primary key of `{target_name}` or one of its unique keys, in any column order; declare the key on `{target_name}` with `#[unique]` on a field or `#[index(unique, columns({listed}))]`"
-        );
-        let span = referenced.first().map_or(target_span, Spanned::span);
-        let mut name = format!("{target_name}Has{camel}Key");
-        while !names.insert(name.clone()) {
-            name.push('_');
-        }
-        let has_key = format_ident!("{}", name, span = span);
-        let p = private_at(span);
-        // The error lands on the type argument: give it the columns' span.
-        let respanned = respan(target.to_token_stream(), span);
-        quote_spanned! {span=>
-            {
-                #[diagnostic::on_unimplemented(message = #message, label = "not a primary or unique key", note = #note)]
-                trait #has_key<K> {}
-                #[diagnostic::do_not_recommend]
-                impl<T: #p::UniqueKey<K>, K> #has_key<K> for T {}
-                trait Key<K> {
-                    fn is_key_of<T: #has_key<K>>(&self) {}
-                }
-                impl<K> Key<K> for #p::PhantomData<K> {}
-                #p::markers((#(__columns.#sorted,)*)).is_key_of::<#respanned>();
-            }
-        }
     });
-    quote! {
-        {
-            #(#arity_checks)*
-            // Names the columns of the target by field name (C3); the C2 error,
-            // if any, is here.
-            #[allow(unused_variables)]
-            let __columns = #derived::COLUMNS;
+    // A key named by fields reads them from a value of the target (C3).
+    let target_value = fk
+        .target_columns
+        .is_some()
+        .then(|| quote!(__target: #target));
+    let types = quote! {
+        let _ = |#target_value| {
             #(#probes)*
-            #unique
-        }
-    }
+        };
+    };
+    const_check(check_span, &types, key_check)
 }
