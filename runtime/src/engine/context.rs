@@ -187,13 +187,24 @@ impl<'a> Ctx<'a> {
             });
         }
         for (value, column) in row.iter_mut().zip(meta.columns.iter()) {
-            check_value(meta, column, value)?;
-            // An integer in a REAL column (check_value allowed it).
-            if let (Value::Integer(integer), ValueType::Real) = (&*value, column.value_type) {
-                *value = Value::Real(*integer as f64);
-            }
+            normalize_value(meta, column, value)?;
         }
         Ok(row)
+    }
+
+    /// Checks the values `set` writes into columns of `table`, as
+    /// [`normalize`](Self::normalize) checks a row's (an integer in a REAL
+    /// column becomes a real).
+    pub(crate) fn normalize_set(
+        &self,
+        table: TableId,
+        set: &mut [(usize, Value)],
+    ) -> Result<(), Error> {
+        let meta = self.meta(table);
+        for (column, value) in set {
+            normalize_value(meta, &meta.columns[*column], value)?;
+        }
+        Ok(())
     }
 
     /// Checks a primary key given for table `table`: one value per
@@ -214,6 +225,16 @@ impl<'a> Ctx<'a> {
         }
         Ok(())
     }
+}
+
+/// Checks one value for `column` of `table` and converts an integer in a
+/// REAL column into a real, as SQLite's REAL affinity does.
+fn normalize_value(table: &TableMeta, column: &ColumnMeta, value: &mut Value) -> Result<(), Error> {
+    check_value(table, column, value)?;
+    if let (Value::Integer(integer), ValueType::Real) = (&*value, column.value_type) {
+        *value = Value::Real(*integer as f64);
+    }
+    Ok(())
 }
 
 /// Checks one value for `column` of `table`: of the column's storage class

@@ -468,9 +468,13 @@ impl<'a> Changes<'a> {
         if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) {
             return Ok(false);
         }
-        let Some(set) = update_action_values(ctx, fk, new_values) else {
+        let Some(mut set) = update_action_values(ctx, fk, new_values) else {
             return Ok(false);
         };
+        if ctx.normalize_set(fk.child, &mut set).is_err() {
+            // Row by row, the refusal names the row.
+            return Ok(false);
+        }
         if fk.on_update == Action::SetDefault {
             let values: Key = set.iter().map(|(_, value)| value.clone()).collect();
             if !has_null(&values) && ctx.parent(tx, fk, &values)?.is_none() {

@@ -29,8 +29,11 @@ impl DeleteStack {
             self.next_fk(depth);
             return Ok(false);
         }
-        let set = action_values(ctx, fk);
-        if fk.on_delete == Action::SetDefault && !self.default_parent_exists(run, f, &set)? {
+        let mut set = action_values(ctx, fk);
+        let valid = ctx.normalize_set(fk.child, &mut set).is_ok();
+        if !valid
+            || (fk.on_delete == Action::SetDefault && !self.default_parent_exists(run, f, &set)?)
+        {
             // Row by row, so that the refusal names the row it is about.
             return self.scan_rows(run, table, f);
         }
