@@ -2,10 +2,10 @@
 //! returns exactly the rows that satisfy the filters, on both stores, and a
 //! filter no index serves is refused unless a scan is allowed.
 
-use cascadia::planner::{Filter, FilterOp};
 use cascadia::{
     Database, Error, MemoryStore, Schema, SqliteOptions, SqliteStore, Table, Value, schema,
 };
+use cascadia::{Filter, FilterOp, FullScan};
 use serde::{Deserialize, Serialize};
 
 #[derive(Table, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ fn query_through_an_index_prefix_with_residual_filters() {
         Filter::new("user", FilterOp::Eq, 2),
     ];
     for (backend, db) in databases() {
-        let rows = db.query_rows("events", &filters, false).unwrap();
+        let rows = db.query_rows("events", &filters, FullScan::Refuse).unwrap();
         let want = expected(&db, &filters);
         assert!(
             !want.is_empty(),
@@ -85,7 +85,7 @@ fn query_through_an_index_prefix_with_residual_filters() {
         );
         assert_eq!(sorted(rows), want, "{backend}");
 
-        let typed = db.query::<Event>(&filters, false).unwrap();
+        let typed = db.query::<Event>(&filters, FullScan::Refuse).unwrap();
         assert_eq!(typed.len(), want.len(), "{backend}");
         assert!(
             typed
@@ -99,14 +99,14 @@ fn query_through_an_index_prefix_with_residual_filters() {
 fn a_filter_no_index_serves_is_refused_unless_a_scan_is_allowed() {
     let filters = [Filter::new("time", FilterOp::Gt, 45)];
     for (backend, db) in databases() {
-        match db.query_rows("events", &filters, false) {
+        match db.query_rows("events", &filters, FullScan::Refuse) {
             Err(Error::NoIndexServes(error)) => {
                 assert_eq!(error.table, "events");
                 assert!(error.to_string().contains("`time`"), "{error}");
             }
             other => panic!("{backend}: expected NoIndexServes, got {other:?}"),
         }
-        let rows = db.query_rows("events", &filters, true).unwrap();
+        let rows = db.query_rows("events", &filters, FullScan::Allow).unwrap();
         assert_eq!(sorted(rows), expected(&db, &filters), "{backend}");
     }
 }
@@ -116,11 +116,13 @@ fn null_never_matches_a_filter() {
     let filters = [Filter::new("user", FilterOp::Eq, Value::Null)];
     for (backend, db) in databases() {
         assert!(
-            db.query_rows("events", &filters, false).unwrap().is_empty(),
+            db.query_rows("events", &filters, FullScan::Refuse)
+                .unwrap()
+                .is_empty(),
             "{backend}"
         );
         let ge = [Filter::new("user", FilterOp::Ge, 0)];
-        let rows = db.query_rows("events", &ge, false).unwrap();
+        let rows = db.query_rows("events", &ge, FullScan::Refuse).unwrap();
         assert_eq!(
             rows.len(),
             240,

@@ -65,7 +65,6 @@ mod database;
 mod engine;
 mod index_query;
 mod model;
-mod query;
 pub mod semantics;
 pub mod store;
 
@@ -94,6 +93,7 @@ pub use model::job::JobId;
 pub use model::metadata::{
     Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
+pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan};
 pub use model::position::ScanPosition;
 pub use model::schema::{ForeignKey, Schema};
 pub use model::serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};

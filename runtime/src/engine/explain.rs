@@ -13,9 +13,12 @@ use std::sync::Arc;
 use crate::engine::context::Ctx;
 use crate::engine::execute::check::{Purpose, Walk};
 use crate::engine::execute::delete::Progress;
+use crate::engine::execute::roots::Start;
 use crate::model::budget::Budget;
 use crate::model::error::{Error, ForeignKeyName};
+use crate::model::graph::TableId;
 use crate::model::metadata::{Action, Name};
+use crate::model::planner::FullScan;
 use crate::model::value::Key;
 use crate::store::{Access, Store};
 
@@ -32,6 +35,9 @@ pub struct ExplainOptions {
     /// Rows read per read transaction (default: the schema's budget's
     /// `rows_read`).
     pub rows_read: Option<u64>,
+    /// For `explain_delete_*_where`: whether a filter no index serves may
+    /// read the whole table (default [`FullScan::Refuse`]).
+    pub full_scan: FullScan,
 }
 
 impl Default for ExplainOptions {
@@ -40,6 +46,7 @@ impl Default for ExplainOptions {
             max_rows: 100_000,
             batch_rows: 1_000,
             rows_read: None,
+            full_scan: FullScan::Refuse,
         }
     }
 }
@@ -123,18 +130,14 @@ impl Explain {
     }
 }
 
-/// Explains the delete of `keys` of `table`.
+/// Explains the delete of the rows of table `id` that `roots` names.
 pub(crate) fn explain(
     store: &dyn Store,
-    table: &str,
-    keys: &[Key],
+    id: TableId,
+    roots: Start,
     options: &ExplainOptions,
 ) -> Result<Explain, Error> {
     let ctx = Ctx::new(store.schema())?;
-    let (_, id) = store.schema().resolve(table)?;
-    for key in keys {
-        ctx.check_key(id, key)?;
-    }
     let rows_read = options
         .rows_read
         .or(store.schema().budget().rows_read)
@@ -143,7 +146,7 @@ pub(crate) fn explain(
         ctx,
         Purpose::Explain,
         id,
-        keys.to_vec(),
+        roots,
         options.batch_rows,
         Some(options.max_rows),
     );

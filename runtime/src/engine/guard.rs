@@ -23,6 +23,7 @@ use std::sync::Mutex;
 
 use crate::engine::context::Ctx;
 use crate::engine::execute::delete::SoftCheck;
+use crate::engine::execute::roots::RootQuery;
 use crate::engine::jobs::{self, JobId};
 use crate::model::error::{BeingDeleted, Error, Operation};
 use crate::model::graph::{FkId, TableId, has_null};
@@ -43,6 +44,8 @@ struct Cache {
     /// The active jobs (id, generation) the roots were read for.
     jobs: Vec<(JobId, u64)>,
     roots: HashMap<(TableId, Key), ActiveRoot>,
+    /// The active jobs whose roots are the rows matching a condition.
+    queries: Vec<(TableId, RootQuery, JobId)>,
     /// Tables from which an upward search can meet a soft-delete column or
     /// an active job's root.
     relevant: Vec<bool>,
@@ -61,6 +64,7 @@ impl Guard {
         active: Vec<(JobId, u64)>,
     ) -> Result<Cache, Error> {
         let mut roots = HashMap::new();
+        let mut queries = Vec::new();
         let mut interesting: HashSet<TableId> = (0..ctx.graph.tables.len())
             .filter(|&t| ctx.graph.tables[t].soft_delete.is_some())
             .collect();
@@ -76,8 +80,13 @@ impl Guard {
                 job: id,
                 soft: state.stack.soft_check(),
             };
-            for key in jobs::read_roots(tx, &state)? {
-                roots.insert((table, key), root);
+            match state.stack.root_query() {
+                Some(query) => queries.push((table, query, id)),
+                None => {
+                    for key in jobs::read_roots(tx, &state)? {
+                        roots.insert((table, key), root);
+                    }
+                }
             }
         }
         let mut relevant: Vec<bool> = (0..ctx.graph.tables.len())
@@ -101,6 +110,7 @@ impl Guard {
         Ok(Cache {
             jobs: active,
             roots,
+            queries,
             relevant,
         })
     }
@@ -162,7 +172,14 @@ impl Guard {
                 .roots
                 .get(&(t, row_key.clone()))
                 .filter(|root| root.soft.is_none_or(|soft| soft_at == Some(soft.at)))
-                .map(|root| root.job);
+                .map(|root| root.job)
+                .or_else(|| {
+                    cache
+                        .queries
+                        .iter()
+                        .find(|(table, query, _)| *table == t && query.matches(ctx.meta(t), &row))
+                        .map(|(_, _, job)| *job)
+                });
             if job.is_some() || soft_at.is_some() {
                 return Err(Error::ParentBeingDeleted {
                     operation,

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::execute::delete::{DeleteStack, ROOT_CHUNK, Roots, SoftCheck, read_chunk};
+use crate::engine::execute::roots::Start;
 use crate::engine::outcome::Outcome;
 use crate::model::budget::Budget;
 use crate::model::error::Error;
@@ -234,8 +235,25 @@ pub(crate) fn write_chunks(
     Ok(())
 }
 
-/// Every root of a job (reading its chunks).
+/// The roots of a job: its keys (reading its chunks), or its condition
+/// (from the start).
+pub(crate) fn read_start(tx: &mut dyn Transaction, state: &JobState) -> Result<Start, Error> {
+    match state.stack.root_query() {
+        Some(mut query) => {
+            query.restart();
+            Ok(Start::Query(Box::new(query)))
+        }
+        None => Ok(Start::Keys(read_roots(tx, state)?)),
+    }
+}
+
+/// Every root key of a job (reading its chunks); for a job whose roots are
+/// a condition, every row that matches it now.
 pub(crate) fn read_roots(tx: &mut dyn Transaction, state: &JobState) -> Result<Vec<Key>, Error> {
+    if let Some(mut query) = state.stack.root_query() {
+        query.restart();
+        return query.all_keys(tx, state.stack.root_table());
+    }
     let mut roots = Vec::new();
     let chunks = state.stack.roots_end().div_ceil(ROOT_CHUNK as u64);
     for chunk in 0..chunks {
@@ -263,7 +281,7 @@ pub(crate) fn active(tx: &mut dyn Transaction) -> Result<Vec<JobRow>, Error> {
 /// What a new job is.
 pub(crate) struct NewJob {
     pub(crate) table: Name,
-    pub(crate) roots: Vec<Key>,
+    pub(crate) roots: Start,
     pub(crate) due_ms: Option<i64>,
     pub(crate) checked: bool,
     pub(crate) budget: Budget,
@@ -326,31 +344,39 @@ pub(crate) fn create(
 ) -> Result<(JobId, Vec<u8>), Error> {
     if coalesce_past_cap && active(tx)?.len() >= cap {
         let table = job.table.clone();
-        return match coalesce(tx, &table, job.roots)? {
-            Some(found) => Ok(found),
-            None => Err(Error::TooManyJobs { table, cap }),
+        let coalesced = match job.roots {
+            Start::Keys(keys) => coalesce(tx, &table, keys)?,
+            // Roots found by a condition join no other job.
+            Start::Query(_) => None,
         };
+        return coalesced.ok_or(Error::TooManyJobs { table, cap });
     }
     let mut row = JobRow::new(job.table.to_string(), job.due_ms, Vec::new());
     row.lease = job.lease.clone();
     let id = tx.insert_job(&row)?;
     row.id = id;
-    let count = job.roots.len() as u64;
-    let chunks: Vec<(u64, Vec<Key>)> = job
-        .roots
-        .chunks(ROOT_CHUNK)
-        .enumerate()
-        .map(|(i, keys)| (i as u64, keys.to_vec()))
-        .collect();
-    write_chunks(tx, id, &chunks)?;
-    let roots = Roots::Stored {
-        job: id,
-        end: count,
-        count,
+    let roots = match job.roots {
+        Start::Keys(keys) => {
+            let count = keys.len() as u64;
+            let chunks: Vec<(u64, Vec<Key>)> = keys
+                .chunks(ROOT_CHUNK)
+                .enumerate()
+                .map(|(i, keys)| (i as u64, keys.to_vec()))
+                .collect();
+            write_chunks(tx, id, &chunks)?;
+            Roots::Stored {
+                job: id,
+                end: count,
+                count,
+            }
+        }
+        Start::Query(query) => Roots::Query(query),
     };
     let stack = match job.stack {
         Some(mut stack) => {
-            stack.store_roots(roots);
+            if !stack.roots_by_condition() {
+                stack.store_roots(roots);
+            }
             stack
         }
         None => DeleteStack::new(job.table.clone(), roots, job.batch_rows).batched(job.soft),

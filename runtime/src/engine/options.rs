@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::engine::progress::Observer;
 use crate::model::budget::Budget;
+use crate::model::planner::FullScan;
 
 /// How a delete runs. `#[non_exhaustive]`: match with a wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +59,9 @@ pub struct DeleteOptions {
     pub budget: Option<Budget>,
     /// Called after each committed batch and when the job ends.
     pub observer: Option<Observer>,
+    /// For the deletes by condition (`delete_where`): whether a filter no
+    /// index serves may read the whole table (default [`FullScan::Refuse`]).
+    pub full_scan: FullScan,
 }
 
 impl std::fmt::Debug for DeleteOptions {
@@ -68,6 +72,7 @@ impl std::fmt::Debug for DeleteOptions {
             .field("batch_rows", &self.batch_rows)
             .field("budget", &self.budget)
             .field("observer", &self.observer.is_some())
+            .field("full_scan", &self.full_scan)
             .finish()
     }
 }
@@ -80,6 +85,7 @@ impl Default for DeleteOptions {
             batch_rows: 1_000,
             budget: None,
             observer: None,
+            full_scan: FullScan::Refuse,
         }
     }
 }
@@ -138,6 +144,12 @@ impl DeleteOptions {
     /// other deletes or workers.
     pub fn shared_observer(mut self, observer: Observer) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Sets [`full_scan`](Self::full_scan).
+    pub fn full_scan(mut self, scan: FullScan) -> Self {
+        self.full_scan = scan;
         self
     }
 

@@ -22,6 +22,19 @@ use crate::model::index_range::{ColumnRange, IndexRange};
 use crate::model::metadata::{IndexRef, Name, TableMeta};
 use crate::model::value::Value;
 
+/// Whether a read may fall back to a full scan of the table when no index
+/// serves its filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FullScan {
+    /// Refuse with [`NoIndexServes`] (the default): every read is
+    /// index-backed.
+    #[default]
+    Refuse,
+    /// Read the whole table when no index serves.
+    Allow,
+}
+
 /// A comparison operator of a [`Filter`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -246,17 +259,17 @@ fn bound(filters: &[Filter], position: Option<usize>) -> Bound<Value> {
 ///
 /// Returns the best legal index use (see the module documentation) with the
 /// unconsumed filters as residual, or [`Access::Scan`] with every filter as
-/// residual when no index serves and `allow_scan` is true. With no filters at
+/// residual when no index serves and `scan` is [`FullScan::Allow`]. With no filters at
 /// all, the plan is a scan if allowed.
 ///
 /// # Errors
-/// [`NoIndexServes`] when no index serves any filter and `allow_scan` is
+/// [`NoIndexServes`] when no index serves any filter and `scan` is
 /// false. Filters naming columns the table does not have never match an index
 /// and stay residual (where they match no row).
 pub fn plan(
     table: &TableMeta,
     filters: &[Filter],
-    allow_scan: bool,
+    scan: FullScan,
 ) -> Result<QueryPlan, NoIndexServes> {
     let primary = candidate(filters, IndexRef::PrimaryKey, &table.primary_key, true, 0);
     let best = table
@@ -281,7 +294,7 @@ pub fn plan(
         });
 
     if best.covered_columns() == 0 {
-        if allow_scan {
+        if scan == FullScan::Allow {
             return Ok(QueryPlan {
                 access: Access::Scan,
                 residual: filters.to_vec(),
@@ -398,7 +411,7 @@ mod tests {
             Filter::new("b", FilterOp::Le, 9),
             Filter::new("c", FilterOp::Eq, 3),
         ];
-        let plan = plan(&t, &filters, false).unwrap();
+        let plan = plan(&t, &filters, FullScan::Refuse).unwrap();
         let range = range_of(&plan);
         assert_eq!(range.index, IndexRef::Index("i0".into()));
         assert_eq!(range.prefix, vec![Value::Integer(7)]);
@@ -427,7 +440,7 @@ mod tests {
             Filter::new("b", FilterOp::Eq, 1),
             Filter::new("c", FilterOp::Eq, 2),
         ];
-        let plan = plan(&t, &filters, false).unwrap();
+        let plan = plan(&t, &filters, FullScan::Refuse).unwrap();
         assert_eq!(range_of(&plan).index, IndexRef::Index("i2".into()));
         assert!(plan.residual.is_empty());
     }
@@ -440,7 +453,7 @@ mod tests {
             Filter::new("b", FilterOp::Eq, 1),
             Filter::new("c", FilterOp::Gt, 2),
         ];
-        let plan = plan(&t, &filters, false).unwrap();
+        let plan = plan(&t, &filters, FullScan::Refuse).unwrap();
         assert_eq!(range_of(&plan).index, IndexRef::Index("i0".into()));
         assert_eq!(plan.residual, vec![Filter::new("a", FilterOp::Eq, 0)]);
     }
@@ -453,7 +466,7 @@ mod tests {
             Filter::new("a", FilterOp::Gt, 5),
             Filter::new("a", FilterOp::Gt, 2),
         ];
-        let plan = plan(&t, &filters, false).unwrap();
+        let plan = plan(&t, &filters, FullScan::Refuse).unwrap();
         let range = range_of(&plan).range.clone().unwrap();
         assert_eq!(range.lower, Bound::Excluded(Value::Integer(5)));
         assert_eq!(plan.residual.len(), 2);
@@ -463,10 +476,10 @@ mod tests {
     fn no_index_serves_a_non_prefix_filter() {
         let t = table(vec!["a"], vec![(vec!["b", "c"], false)]);
         let filters = [Filter::new("c", FilterOp::Eq, 1)];
-        let error = plan(&t, &filters, false).unwrap_err();
+        let error = plan(&t, &filters, FullScan::Refuse).unwrap_err();
         assert_eq!(error.table, "t");
         assert!(error.to_string().contains("`c`"), "{error}");
-        let scan = plan(&t, &filters, true).unwrap();
+        let scan = plan(&t, &filters, FullScan::Allow).unwrap();
         assert_eq!(scan.access, Access::Scan);
         assert_eq!(scan.residual, filters.to_vec());
     }
@@ -547,11 +560,11 @@ mod tests {
                 .map(|columns| best_legal_cover(columns, &filters))
                 .max()
                 .unwrap_or(0);
-            let planned = plan(&table, &filters, false);
+            let planned = plan(&table, &filters, FullScan::Refuse);
             prop_assert_eq!(planned.is_ok(), best_possible > 0);
             let plan = match planned {
                 Ok(plan) => plan,
-                Err(_) => plan(&table, &filters, true).unwrap(),
+                Err(_) => plan(&table, &filters, FullScan::Allow).unwrap(),
             };
 
             let mut consumed = filters.clone();

@@ -42,6 +42,7 @@ use super::check::{Purpose, Walk};
 use super::delete::{DeleteStack, Progress, Roots, Run};
 use super::delete_sync;
 use super::membership::Nothing;
+use super::roots::Start;
 use super::usage::Usage;
 use crate::engine::context::Ctx;
 use crate::engine::jobs::{self, JobId, JobState, JobStatus, NewJob};
@@ -127,7 +128,7 @@ pub(crate) fn check_pass(
     store: &dyn Store,
     ctx: Ctx<'_>,
     table: TableId,
-    roots: Vec<Key>,
+    roots: Start,
     batch_rows: usize,
     max_rows: Option<u64>,
     budget: &Budget,
@@ -135,8 +136,7 @@ pub(crate) fn check_pass(
     if max_rows.is_none() && !ctx.graph.tables[table].needs_check {
         return Ok(());
     }
-    let _span =
-        tracing::debug_span!("check", table = %ctx.meta(table).name, roots = roots.len()).entered();
+    let _span = tracing::debug_span!("check", table = %ctx.meta(table).name).entered();
     let mut walk = Walk::new(ctx, Purpose::Check, table, roots, batch_rows, max_rows);
     let mut transactions = 0u64;
     loop {
@@ -210,8 +210,8 @@ fn counts(names: &[Name], values: &[u64]) -> std::collections::BTreeMap<Name, u6
         .collect()
 }
 
-/// Deletes the rows of `table` with primary keys `keys`, in batched mode
-/// (see the module's documentation), on the calling thread.
+/// Deletes the rows of `table` that `roots` names, in batched mode (see the
+/// module's documentation), on the calling thread.
 ///
 /// # Errors
 /// The refusals of the check pass (nothing written); a refusal met by a
@@ -220,20 +220,26 @@ fn counts(names: &[Name], values: &[u64]) -> std::collections::BTreeMap<Name, u6
 pub(crate) fn delete_batched(
     engine: Engine<'_>,
     table: TableId,
-    keys: &[Key],
+    roots: Start,
     options: &DeleteOptions,
 ) -> Result<Outcome, Error> {
     let ctx = engine.ctx;
     let name = ctx.meta(table).name.clone();
-    let _span = tracing::debug_span!("batched_delete", table = %name, roots = keys.len()).entered();
-    for key in keys {
-        ctx.check_key(table, key)?;
+    let _span = tracing::debug_span!("batched_delete", table = %name).entered();
+    if let Start::Keys(keys) = &roots {
+        for key in keys {
+            ctx.check_key(table, key)?;
+        }
     }
     let reachable = ctx.graph.cascade_reachable(table);
     if ctx.graph.delete_changes_keys(&reachable) {
         tracing::debug!("the delete's actions change keys: one transaction");
         let mut tx = engine.store.begin(Access::Write)?;
-        let outcome = delete_sync(ctx, &mut *tx, table, keys, options)?;
+        let keys = match roots {
+            Start::Keys(keys) => keys,
+            Start::Query(mut query) => query.all_keys(&mut *tx, &name)?,
+        };
+        let outcome = delete_sync(ctx, &mut *tx, table, &keys, options)?;
         tx.commit()?;
         return Ok(outcome);
     }
@@ -242,7 +248,7 @@ pub(crate) fn delete_batched(
         engine.store,
         ctx,
         table,
-        keys.to_vec(),
+        roots.clone(),
         options.batch_rows,
         options.max_rows,
         &budget,
@@ -251,17 +257,16 @@ pub(crate) fn delete_batched(
     let mut tx = engine.store.begin(Access::Write)?;
     if jobs::active(&mut *tx)?.len() >= engine.cap {
         // Past the cap: no new job, the roots join an active one.
-        let job = new_job(&name, keys.to_vec(), &budget, options, None, &[], &[], ctx);
+        let job = new_job(&name, roots, &budget, options, None, &[], &[], ctx);
         let (id, _) = jobs::create(&mut *tx, job, engine.cap, true)?;
         tx.commit()?;
         return finish_inline(engine, id, None);
     }
-    let mut stack = DeleteStack::new(
-        name.clone(),
-        Roots::Inline(keys.to_vec()),
-        options.batch_rows,
-    )
-    .batched(None);
+    let stack_roots = match &roots {
+        Start::Keys(keys) => Roots::Inline(keys.clone()),
+        Start::Query(query) => Roots::Query(query.clone()),
+    };
+    let mut stack = DeleteStack::new(name.clone(), stack_roots, options.batch_rows).batched(None);
     let batch = run_batch(engine, &mut *tx, &mut stack, &budget)?;
     let names = table_names(ctx);
     let deleted = counts(&names, &batch.deleted);
@@ -289,7 +294,7 @@ pub(crate) fn delete_batched(
     let held = stack.held_rows();
     let mut job = new_job(
         &name,
-        keys.to_vec(),
+        roots,
         &budget,
         options,
         Some(stack),
@@ -348,7 +353,7 @@ fn finish_inline(
 #[allow(clippy::too_many_arguments)]
 fn new_job(
     name: &Name,
-    roots: Vec<Key>,
+    roots: Start,
     budget: &Budget,
     options: &DeleteOptions,
     stack: Option<DeleteStack>,
@@ -500,9 +505,9 @@ fn check_job(engine: Engine<'_>, state: &JobState) -> Result<Option<JobEnd>, Err
     let table = ctx.graph.resolve_table(state.stack.root_table())?;
     let roots = {
         let mut tx = engine.store.begin(Access::Read)?;
-        let roots = jobs::read_roots(&mut *tx, state)?;
-        if let Some(soft) = state.stack.soft_check() {
-            for key in &roots {
+        let roots = jobs::read_start(&mut *tx, state)?;
+        if let (Some(soft), Start::Keys(keys)) = (state.stack.soft_check(), &roots) {
+            for key in keys {
                 let Some(row) = tx.get(state.stack.root_table(), key)? else {
                     continue;
                 };

@@ -30,6 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::delete::Progress;
 use super::membership::Upward;
+use super::roots::{RootReader, RootSet, Start};
 use super::usage::Usage;
 use crate::engine::context::Ctx;
 use crate::model::error::{CascadePath, Error, Operation};
@@ -71,9 +72,8 @@ struct Counting {
 pub(crate) struct Walk {
     purpose: Purpose,
     root_table: TableId,
-    roots: Vec<Key>,
-    root_set: HashSet<Key>,
-    next_root: usize,
+    roots: RootReader,
+    root_set: RootSet,
     batch_rows: usize,
     reachable: Vec<bool>,
     frames: Vec<WalkFrame>,
@@ -92,13 +92,13 @@ pub(crate) struct Walk {
 }
 
 impl Walk {
-    /// A walk of the delete of `roots` (primary keys of `root_table`).
+    /// A walk of the delete of the rows of `root_table` that `roots` names.
     /// `count` asks for counts, up to `limit` rows.
     pub(crate) fn new(
         ctx: Ctx<'_>,
         purpose: Purpose,
         root_table: TableId,
-        roots: Vec<Key>,
+        roots: Start,
         batch_rows: usize,
         count: Option<u64>,
     ) -> Self {
@@ -106,10 +106,9 @@ impl Walk {
         Walk {
             purpose,
             root_table,
-            root_set: roots.iter().cloned().collect(),
-            first_root: roots.first().cloned().unwrap_or_default(),
-            roots,
-            next_root: 0,
+            root_set: roots.root_set(),
+            first_root: roots.first_key(),
+            roots: RootReader::new(roots),
             batch_rows: batch_rows.max(1),
             reachable: ctx.graph.cascade_reachable(root_table),
             frames: Vec::new(),
@@ -236,28 +235,23 @@ impl Walk {
                 return Ok(Progress::Paused);
             }
             if self.frames.is_empty() {
-                if self.next_root >= self.roots.len() {
+                let found = self.roots.next_rows(
+                    ctx,
+                    tx,
+                    self.root_table,
+                    self.batch_rows,
+                    &mut usage.rows_read,
+                )?;
+                if found.is_empty() {
                     return Ok(Progress::Done);
                 }
-                let end = (self.next_root + self.batch_rows).min(self.roots.len());
-                let name = &ctx.meta(self.root_table).name;
                 let mut rows = Vec::new();
-                for i in self.next_root..end {
-                    usage.rows_read += 1;
-                    let key = self.roots[i].clone();
-                    if rows
-                        .iter()
-                        .any(|r: &Row| ctx.pk_of(self.root_table, r) == key)
-                    {
-                        continue;
-                    }
-                    if let Some(row) = tx.get(name, &key)? {
-                        if self.count(ctx, true, self.root_table, &key)? {
-                            rows.push(row);
-                        }
+                for row in found {
+                    let key = ctx.pk_of(self.root_table, &row);
+                    if self.count(ctx, true, self.root_table, &key)? {
+                        rows.push(row);
                     }
                 }
-                self.next_root = end;
                 if !rows.is_empty() {
                     self.push(ctx, self.root_table, rows);
                 }

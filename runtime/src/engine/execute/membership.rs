@@ -16,6 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::engine::context::Ctx;
+use crate::engine::execute::roots::RootSet;
 use crate::model::error::{Error, RowRef};
 use crate::model::graph::{TableId, has_null};
 use crate::model::metadata::Action;
@@ -47,8 +48,8 @@ impl Membership for Nothing {
 pub(crate) struct Upward<'a> {
     /// The roots' table.
     pub(crate) root_table: TableId,
-    /// Primary keys of the roots not yet deleted.
-    pub(crate) roots: &'a HashSet<Key>,
+    /// Which rows of the roots' table are roots (those not yet deleted).
+    pub(crate) roots: &'a RootSet,
     /// Tables the delete can reach through CASCADE edges (others hold no
     /// deleted row).
     pub(crate) reachable: &'a [bool],
@@ -115,7 +116,9 @@ impl Upward<'_> {
         visited.insert((table, ctx.pk_of(table, row)));
         while let Some((table, row)) = stack.pop() {
             let node = (table, ctx.pk_of(table, &row));
-            if known(table, &node.1) || (table == self.root_table && self.roots.contains(&node.1)) {
+            let root =
+                table == self.root_table && self.roots.contains(ctx.meta(table), &node.1, &row);
+            if known(table, &node.1) || root {
                 return Ok(Some(node));
             }
             for &f in &ctx.graph.tables[table].outgoing {
@@ -213,7 +216,7 @@ pub(crate) fn with_cascade_path(
     ctx: Ctx<'_>,
     tx: &mut dyn Transaction,
     root_table: TableId,
-    roots: &HashSet<Key>,
+    roots: &RootSet,
     mut error: Error,
 ) -> Error {
     let (Error::Restricted {

@@ -27,6 +27,7 @@ pub(crate) mod changes;
 pub(crate) mod check;
 pub(crate) mod delete;
 pub(crate) mod membership;
+pub(crate) mod roots;
 pub(crate) mod soft;
 mod usage;
 
@@ -63,7 +64,7 @@ pub(crate) fn delete_sync(
     let plan = match plan_delete(ctx, tx, table, keys, options.max_rows) {
         Ok(plan) => plan,
         Err(error) => {
-            let roots = keys.iter().cloned().collect();
+            let roots = roots::RootSet::Keys(keys.iter().cloned().collect());
             return Err(membership::with_cascade_path(ctx, tx, table, &roots, error));
         }
     };

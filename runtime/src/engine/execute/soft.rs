@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::delete::SoftCheck;
 use crate::engine::context::Ctx;
+use crate::engine::execute::roots::Start;
 use crate::engine::jobs::{self, NewJob};
 use crate::engine::options::DeleteOptions;
 use crate::engine::outcome::Outcome;
@@ -116,7 +117,7 @@ pub(crate) fn schedule(
         tx,
         NewJob {
             table: ctx.meta(table).name.clone(),
-            roots: existing,
+            roots: Start::Keys(existing),
             due_ms: Some(at.saturating_add(delay)),
             checked: false,
             budget: options.effective_budget(ctx.schema),

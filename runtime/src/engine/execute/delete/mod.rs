@@ -61,11 +61,12 @@ mod rows;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::changes::Changes;
+use super::roots::{RootQuery, RootSet};
 use super::usage::Usage;
 use crate::engine::context::Ctx;
 use crate::model::budget::Budget;
@@ -159,6 +160,9 @@ pub(crate) enum Roots {
     /// one past the last position (a short chunk leaves a gap), `count` the
     /// number of keys.
     Stored { job: JobId, end: u64, count: u64 },
+    /// The rows of the roots' table that match a condition, found a page at
+    /// a time (`delete_where`).
+    Query(Box<RootQuery>),
 }
 
 /// A scheduled delete's check of its roots: column `column` must still hold
@@ -201,7 +205,7 @@ pub(crate) struct DeleteStack {
     chunk: Option<(u64, Vec<Key>)>,
     /// Every root, for the upward search (loaded when first needed).
     #[serde(skip)]
-    root_set: Option<HashSet<Key>>,
+    root_set: Option<RootSet>,
     /// Tables the delete reaches through CASCADE edges (batched mode).
     #[serde(skip)]
     reachable: Option<Vec<bool>>,
@@ -475,7 +479,7 @@ impl DeleteStack {
     pub(crate) fn run(&mut self, run: &mut Run<'_, '_>) -> Result<Progress, Error> {
         let root = self.prepare(run.ctx, run.serialized && self.batched)?;
         loop {
-            if self.frames.is_empty() && self.next_root >= self.roots_end() {
+            if self.frames.is_empty() && self.roots_read() {
                 self.barrier = None;
                 return Ok(Progress::Done);
             }

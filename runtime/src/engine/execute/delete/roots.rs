@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 
 use super::{DeleteStack, ROOT_CHUNK, Roots, Run};
+use crate::engine::execute::roots::{RootQuery, RootSet};
 use crate::model::error::Error;
 use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
 use crate::model::job::JobId;
 use crate::model::metadata::IndexRef;
-use crate::model::value::{Key, Value};
+use crate::model::value::{Key, Row, Value};
 use crate::store::{ChildScan, Transaction};
 
 /// Chunk `chunk` of job `job`'s roots (empty when it was never written).
@@ -30,7 +31,37 @@ impl DeleteStack {
         match &self.roots {
             Roots::Inline(keys) => keys.len() as u64,
             Roots::Stored { count, .. } => *count,
+            Roots::Query(query) => query.found(),
         }
+    }
+
+    /// The condition the roots are found by, if any.
+    pub(crate) fn root_query(&self) -> Option<RootQuery> {
+        match &self.roots {
+            Roots::Query(query) => Some((**query).clone()),
+            _ => None,
+        }
+    }
+
+    /// Reads the roots of a condition from the start again (a retried job).
+    pub(crate) fn restart_roots(&mut self) {
+        if let Roots::Query(query) = &mut self.roots {
+            query.restart();
+        }
+    }
+
+    /// Whether every root has been pushed.
+    pub(super) fn roots_read(&self) -> bool {
+        match &self.roots {
+            Roots::Query(query) => query.is_done(),
+            _ => self.next_root >= self.roots_end(),
+        }
+    }
+
+    /// Whether the roots are found by a condition (they cannot be listed,
+    /// nor coalesced with another delete's).
+    pub(crate) fn roots_by_condition(&self) -> bool {
+        matches!(self.roots, Roots::Query(_))
     }
 
     /// Replaces inline roots by the same roots stored beside a job (same
@@ -45,6 +76,7 @@ impl DeleteStack {
         match &self.roots {
             Roots::Inline(keys) => keys.len() as u64,
             Roots::Stored { end, .. } => *end,
+            Roots::Query(_) => 0,
         }
     }
 
@@ -58,6 +90,7 @@ impl DeleteStack {
                 keys.extend(more);
                 Vec::new()
             }
+            Roots::Query(_) => Vec::new(),
             Roots::Stored { end, count, .. } => {
                 // Chunks are written once: the new keys start at the next
                 // chunk boundary.
@@ -76,6 +109,7 @@ impl DeleteStack {
     /// The root at position `index` (reading its stored chunk if needed).
     fn root(&mut self, tx: &mut dyn Transaction, index: u64) -> Result<Option<Key>, Error> {
         match &self.roots {
+            Roots::Query(_) => Ok(None),
             Roots::Inline(keys) => Ok(keys.get(index as usize).cloned()),
             Roots::Stored { job, end, .. } => {
                 if index >= *end {
@@ -101,14 +135,15 @@ impl DeleteStack {
             return Ok(());
         }
         let set = match &self.roots {
-            Roots::Inline(keys) => keys.iter().cloned().collect(),
+            Roots::Inline(keys) => RootSet::Keys(keys.iter().cloned().collect()),
             Roots::Stored { job, end, .. } => {
                 let mut set = HashSet::new();
                 for chunk in 0..end.div_ceil(ROOT_CHUNK as u64) {
                     set.extend(read_chunk(tx, *job, chunk)?);
                 }
-                set
+                RootSet::Keys(set)
             }
+            Roots::Query(query) => RootSet::Query(query.clone()),
         };
         self.root_set = Some(set);
         Ok(())
@@ -123,6 +158,27 @@ impl DeleteStack {
         run: &mut Run<'_, '_>,
         root: TableId,
     ) -> Result<Option<Key>, Error> {
+        if let Roots::Query(query) = &mut self.roots {
+            let limit = self.batch_rows.min(super::WINDOW);
+            let rows = query.next_rows(run.ctx, run.tx, root, limit, &mut run.usage.rows_read)?;
+            let rows: Vec<(Row, u64)> = rows
+                .into_iter()
+                .filter(|row| {
+                    !self
+                        .on_stack
+                        .contains_key(&(root, run.ctx.pk_of(root, row)))
+                })
+                .map(|row| {
+                    let size = crate::store::scan::row_size(&row);
+                    (row, size)
+                })
+                .collect();
+            if !rows.is_empty() {
+                let name = self.root_table.clone();
+                self.push(root, name, rows, run.ctx);
+            }
+            return Ok(None);
+        }
         let end = (self.next_root + self.frame_rows(run.ctx, root) as u64).min(self.roots_end());
         let mut keys: Vec<Key> = Vec::new();
         for index in self.next_root..end {

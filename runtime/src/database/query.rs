@@ -3,9 +3,9 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::database::{Database, Tx};
+use super::{Database, Tx};
 use crate::model::error::Error;
-use crate::model::planner::{Access, Filter, plan};
+use crate::model::planner::{Access, Filter, FullScan, plan};
 use crate::model::serde_value::from_row;
 use crate::model::table::Table;
 use crate::model::value::Row;
@@ -20,16 +20,16 @@ impl Tx<'_> {
     /// The read goes through the index the [`planner`](crate::model::planner) picks —
     /// equality on its first columns, then at most one range — and the
     /// filters the index does not cover are checked on each row it returns.
-    /// With `allow_scan`, filters that no index serves read the whole table.
+    /// With [`FullScan::Allow`], filters that no index serves read the whole table.
     ///
     /// # Errors
     /// [`Error::NoIndexServes`] when no index serves the filters and
-    /// `allow_scan` is false; [`Error::UnknownTable`]; store errors.
+    /// `scan` is [`FullScan::Refuse`]; [`Error::UnknownTable`]; store errors.
     pub fn query_rows(
         &mut self,
         table: &str,
         filters: &[Filter],
-        allow_scan: bool,
+        scan: FullScan,
     ) -> Result<Vec<Row>, Error> {
         let meta = self
             .schema()
@@ -38,7 +38,7 @@ impl Tx<'_> {
                 table: table.to_owned(),
             })?
             .clone();
-        let plan = plan(&meta, filters, allow_scan)?;
+        let plan = plan(&meta, filters, scan)?;
         let candidates = match &plan.access {
             Access::Scan => self.rows(table)?,
             Access::Index(range) => {
@@ -69,9 +69,9 @@ impl Tx<'_> {
     pub fn query<T: Table + DeserializeOwned>(
         &mut self,
         filters: &[Filter],
-        allow_scan: bool,
+        scan: FullScan,
     ) -> Result<Vec<T>, Error> {
-        self.query_rows(&T::META.name, filters, allow_scan)?
+        self.query_rows(&T::META.name, filters, scan)?
             .into_iter()
             .map(|row| from_row(T::META, row).map_err(Error::from))
             .collect()
@@ -88,9 +88,9 @@ impl Database {
         &self,
         table: &str,
         filters: &[Filter],
-        allow_scan: bool,
+        scan: FullScan,
     ) -> Result<Vec<Row>, Error> {
-        self.read(|tx| tx.query_rows(table, filters, allow_scan))
+        self.read(|tx| tx.query_rows(table, filters, scan))
     }
 
     /// Typed rows by dynamic filters, in one read transaction: see
@@ -101,8 +101,8 @@ impl Database {
     pub fn query<T: Table + DeserializeOwned>(
         &self,
         filters: &[Filter],
-        allow_scan: bool,
+        scan: FullScan,
     ) -> Result<Vec<T>, Error> {
-        self.read(|tx| tx.query::<T>(filters, allow_scan))
+        self.read(|tx| tx.query::<T>(filters, scan))
     }
 }
