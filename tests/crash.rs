@@ -389,7 +389,9 @@ fn crash_safety_under_sigkill() {
             resumed_midway += 1;
         }
         if lease_left(&db) > LEASE / 3 {
-            let early = Worker::new(db.clone()).run_until_idle().expect("early worker");
+            let early = Worker::new(db.clone())
+                .run_until_idle()
+                .expect("early worker");
             assert!(
                 early.finished.is_empty() && !db.jobs().expect("jobs").is_empty(),
                 "trial {trial}: a job was taken over before its lease expired"
