@@ -1,7 +1,7 @@
 //! Conformance with SQLite's foreign-key actions, on every backend.
 //!
 //! Every case of `$CASCADIA_DATA/../semantics/*.txt` that cascadia's feature
-//! set covers is a test, run on the memory store and on the SQLite store;
+//! set covers is a test, run on the memory, SQLite and PostgreSQL stores;
 //! the expected values are SQLite's printed results (`*.expected.txt`), read
 //! at test time by case title.
 //!
@@ -227,12 +227,17 @@ fn parse_python_rows(text: &str) -> Vec<Row> {
 enum Backend {
     Memory,
     Sqlite,
+    Postgres,
 }
+
+/// Every backend, for the tests that loop over them.
+const BACKENDS: [Backend; 3] = [Backend::Memory, Backend::Sqlite, Backend::Postgres];
 
 fn database(backend: Backend, schema: Schema) -> Database {
     match backend {
         Backend::Memory => common::memory(schema),
         Backend::Sqlite => common::sqlite(schema),
+        Backend::Postgres => common::postgres(schema),
     }
 }
 
@@ -494,6 +499,16 @@ macro_rules! conformance_cases {
                 }
             )*
         }
+
+        mod postgres {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    check($file, $title, Backend::Postgres);
+                }
+            )*
+        }
     };
 }
 
@@ -649,7 +664,7 @@ fn conformance_oracle_reproduces_printed_results() {
 #[test]
 fn conformance_restrict_through_a_diamond_refuses_in_either_order() {
     for title in [EXCLUDED[0].1, EXCLUDED[1].1] {
-        for backend in [Backend::Memory, Backend::Sqlite] {
+        for backend in BACKENDS {
             let lines = run_case(SQLITE, title, backend);
             let rendered: Vec<String> = lines.iter().map(|l| format!("{l:?}")).collect();
             assert_eq!(lines.len(), 2, "{title}: {rendered:?}");
@@ -692,7 +707,7 @@ fn conformance_set_null_on_not_null_is_refused_by_the_schema() {
 /// stack deletes a chain of any length.
 #[test]
 fn conformance_no_recursion_limit() {
-    for backend in [Backend::Memory, Backend::Sqlite] {
+    for backend in BACKENDS {
         let lines = run_case(SQLITE, EXCLUDED[11].1, backend);
         assert_eq!(
             lines,

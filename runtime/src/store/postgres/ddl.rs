@@ -204,8 +204,9 @@ fn create_index(table: &TableMeta, index: &IndexMeta, options: &DdlOptions) -> S
 }
 
 /// The statements that create `schema`'s tables and indexes: tables
-/// without their foreign keys first, then the keys (`ALTER TABLE ... ADD`,
-/// so that tables may reference each other in any order), then the indexes.
+/// without their foreign keys first, then the indexes, then the keys
+/// (`ALTER TABLE ... ADD`, so that tables may reference each other in any
+/// order, and a key to a unique column finds its unique index).
 ///
 /// # Errors
 /// [`Error::InvalidSchema`] if the schema breaks a rule.
@@ -216,13 +217,14 @@ pub fn create_statements(schema: &Schema, options: &DdlOptions) -> Result<Vec<St
         .map(|table| create_table(table, options))
         .collect();
     for table in schema.tables() {
-        for fk in table.foreign_keys.iter() {
-            statements.push(add_foreign_key(table, fk, options));
-        }
-    }
-    for table in schema.tables() {
         for index in table.indexes.iter() {
             statements.push(create_index(table, index, options));
+        }
+    }
+    // After the indexes: a key to a unique column needs its unique index.
+    for table in schema.tables() {
+        for fk in table.foreign_keys.iter() {
+            statements.push(add_foreign_key(table, fk, options));
         }
     }
     Ok(statements)
