@@ -46,10 +46,58 @@ fn is_io(source: &(dyn std::error::Error + 'static)) -> bool {
     source.downcast_ref::<std::io::Error>().is_some()
 }
 
+/// A PostgreSQL error as [`Error::Store`] carries it: its message says
+/// everything the server said (severity, message, SQLSTATE, detail, hint)
+/// or the cause of a client-side failure (a value that does not fit its
+/// parameter), where `postgres::Error` alone prints "db error". The
+/// client's error is its [`source`](std::error::Error::source) and
+/// [`inner`](Self::inner).
+#[derive(Debug)]
+pub struct PostgresError(postgres::Error);
+
+impl PostgresError {
+    /// The client's error (SQLSTATE: `inner().code()`).
+    pub fn inner(&self) -> &postgres::Error {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PostgresError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(db) = self.0.as_db_error() {
+            write!(
+                f,
+                "{}: {} (SQLSTATE {})",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            )?;
+            if let Some(detail) = db.detail() {
+                write!(f, "; {detail}")?;
+            }
+            if let Some(hint) = db.hint() {
+                write!(f, "; hint: {hint}")?;
+            }
+            return Ok(());
+        }
+        write!(f, "{}", self.0)?;
+        if let Some(source) = std::error::Error::source(&self.0) {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PostgresError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Self {
         let kind = kind(&error);
-        Error::store(BACKEND, kind, error)
+        Error::store(BACKEND, kind, PostgresError(error))
     }
 }
 

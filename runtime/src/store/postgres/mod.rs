@@ -119,6 +119,7 @@ use error::BACKEND;
 use sql::SqlKey;
 use transaction::PostgresTransaction;
 
+pub use error::PostgresError;
 pub use jobs::{JOBS_TABLE, ROOTS_TABLE};
 pub use value::ValueError;
 

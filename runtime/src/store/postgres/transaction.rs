@@ -134,9 +134,14 @@ impl<'s> PostgresTransaction<'s> {
     /// Notes whether a statement failed: PostgreSQL then refuses every
     /// statement of the transaction until a savepoint before it is rolled
     /// back to.
+    /// (A value that does not fit its parameter is refused before anything
+    /// is sent: the transaction goes on.)
     fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, Error> {
-        if result.is_err() && self.aborted.is_none() {
-            self.aborted = Some(self.savepoints);
+        if let Err(error) = &result {
+            let sent = error.as_db_error().is_some() || error.is_closed();
+            if sent && self.aborted.is_none() {
+                self.aborted = Some(self.savepoints);
+            }
         }
         result.map_err(Error::from)
     }
