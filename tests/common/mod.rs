@@ -89,3 +89,4 @@ pub fn dump(db: &Database) -> Vec<(String, Vec<Row>)> {
 pub mod catalog;
 pub mod generate;
 pub mod postgres;
+pub mod semantics;
