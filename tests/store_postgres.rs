@@ -490,3 +490,68 @@ fn jobs_live_in_the_same_schema() {
         ]
     );
 }
+
+mod readme {
+    //! The README's quickstart on PostgreSQL, as written there.
+    use cascadia::{
+        Database, Id, PoolOptions, PostgresOptions, PostgresStore, Schema, Table, schema,
+    };
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Table, Serialize, Deserialize)]
+    #[table(name = "teams")]
+    pub struct Team {
+        #[primary_key]
+        pub id: i64,
+        #[unique]
+        pub slug: String,
+        #[soft_delete]
+        pub deletion_time: Option<i64>,
+    }
+
+    #[derive(Table, Serialize, Deserialize)]
+    #[table(name = "members")]
+    #[index(name = "by_team", columns(team_id, joined_at))]
+    #[index(name = "by_mentor", columns(mentor_id))]
+    pub struct Member {
+        #[primary_key]
+        pub id: i64,
+        #[foreign_key(references = Team, on_delete = cascade)]
+        pub team_id: Id<Team>,
+        pub joined_at: i64,
+        #[foreign_key(references = Member, on_delete = set_null, index = "by_mentor")]
+        pub mentor_id: Option<Id<Member>>,
+        #[column(name = "role_code", default = 0)]
+        pub role: i32,
+    }
+
+    static SCHEMA: Schema = schema![Team, Member];
+
+    #[test]
+    fn the_readme_quickstart_runs_on_postgresql() -> cascadia::Result<()> {
+        let namespace = super::PgSchema::new("readme");
+        let store = PostgresStore::open(
+            &super::url(),
+            SCHEMA.clone(),
+            PostgresOptions::default()
+                .schema(namespace.name.clone())
+                .pool(PoolOptions::default().max_connections(8)),
+        )?;
+        let db = Database::new(store);
+        db.insert(&Team {
+            id: 1,
+            slug: "core".into(),
+            deletion_time: None,
+        })?;
+        db.insert(&Member {
+            id: 7,
+            team_id: Id::new(1),
+            joined_at: 0,
+            mentor_id: None,
+            role: 0,
+        })?;
+        let outcome = db.delete::<Team>(&1)?;
+        assert_eq!(outcome.rows_deleted("members"), 1);
+        Ok(())
+    }
+}
