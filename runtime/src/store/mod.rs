@@ -74,7 +74,7 @@ impl Access {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// Short backend name: `"memory"`, `"sqlite"`.
+    /// Short backend name: `"memory"`, `"sqlite"`, `"postgres"`.
     pub backend: &'static str,
     /// Committed data survives the process (a file-backed database).
     pub durable: bool,
