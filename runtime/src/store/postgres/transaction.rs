@@ -70,7 +70,7 @@ fn bound_code(bound: &std::ops::Bound<Value>) -> u8 {
 
 /// The distinct parent tuples of `prefixes` without a NULL, as one array
 /// per column.
-fn parent_arrays<'v>(prefixes: &'v [Key], width: usize) -> Vec<Vec<&'v Value>> {
+fn parent_arrays(prefixes: &[Key], width: usize) -> Vec<Vec<&Value>> {
     let mut tuples: Vec<&Key> = prefixes
         .iter()
         .filter(|p| !p.iter().any(Value::is_null))
