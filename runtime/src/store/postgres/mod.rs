@@ -20,17 +20,17 @@
 //!   job lease order them. Read transactions are `REPEATABLE READ READ
 //!   ONLY`: one snapshot for all their statements.
 //! - Every identifier is quoted, every value a bound parameter, bound by
-//!   the parameter's actual type ([`value`](self) mapping: `BIGINT`,
+//!   the parameter's actual type (mapping: `BIGINT`,
 //!   `INTEGER`, `SMALLINT` range-checked, `BOOLEAN`, `DOUBLE PRECISION`,
 //!   `REAL`, `TEXT`, `VARCHAR`, `BYTEA`); every statement is prepared once
 //!   per pooled connection.
 //! - Jobs are rows of `_cascadia_delete_jobs` in the same schema, so they
 //!   commit with the rows; workers in many processes claim them with `FOR
-//!   UPDATE SKIP LOCKED` ([`jobs`](self) module).
+//!   UPDATE SKIP LOCKED` (see `jobs.rs`).
 //! - Order: scans come out in index order under the columns' own
 //!   collations and `NULLS LAST`; resume positions are compared by
 //!   PostgreSQL, never in Rust, so any collation gives consistent pages.
-//!   Tables cascadia creates use `COLLATE "C"` (byte order, as [`Value`]
+//!   Tables cascadia creates use `COLLATE "C"` (byte order, as [`Value`](crate::Value)
 //!   orders text); existing tables keep theirs. Nondeterministic
 //!   collations (case-insensitive keys) are not supported: cascadia treats
 //!   keys as equal only when their bytes are.
