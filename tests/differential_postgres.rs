@@ -37,31 +37,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cascadia::store::postgres::ddl::{DdlOptions, create_statements, quote};
 use cascadia::{
-    Database, DeleteOptions, Error, MemoryStore, PostgresOptions, PostgresStore, Row, Schema,
-    TableMeta, UpdateOptions, Value,
+    Database, Error, MemoryStore, PostgresOptions, PostgresStore, Row, Schema, TableMeta, Value,
+};
+use common::differential::{
+    Outcome, restricting_row_changed, reversed, schema_position, through_cascadia, where_key,
 };
 use common::generate::{Case, Op, build, load_store, seed};
 use common::postgres::{connect, fresh_name, url};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-
-/// Contents of every table, rows sorted.
-type Contents = Vec<Vec<Row>>;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Outcome {
-    Ok(Contents),
-    ForeignKey(String),
-    Unique(String),
-    NotNull(String),
-    Other(String),
-}
-
-impl Outcome {
-    fn failed(&self) -> bool {
-        !matches!(self, Outcome::Ok(_))
-    }
-}
 
 #[derive(Default)]
 struct Counts {
@@ -82,19 +66,6 @@ fn bump(counter: &AtomicU64) {
 
 fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
-}
-
-fn reversed(schema: &Schema) -> Schema {
-    let tables: Vec<TableMeta> = schema
-        .tables()
-        .rev()
-        .map(|t| {
-            let mut t = t.clone();
-            t.foreign_keys.to_mut().reverse();
-            t
-        })
-        .collect();
-    Schema::new(tables).expect("reversed schema")
 }
 
 /// One worker thread's schemas: `cascadia` for the store, `oracle` for
@@ -226,13 +197,6 @@ impl Drop for Worker {
     }
 }
 
-fn schema_position(schema: &Schema, name: &str) -> usize {
-    schema
-        .tables()
-        .position(|t| t.name == name)
-        .expect("table of the schema")
-}
-
 fn oracle_rows(client: &mut postgres::Client, table: &TableMeta) -> Vec<Row> {
     let sql = format!("SELECT * FROM {}", quote(&table.name));
     let mut rows: Vec<Row> = client
@@ -249,16 +213,6 @@ fn oracle_rows(client: &mut postgres::Client, table: &TableMeta) -> Vec<Row> {
     rows
 }
 
-fn where_key(table: &TableMeta, first: usize) -> String {
-    table
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{} = ${}", quote(c), first + i))
-        .collect::<Vec<_>>()
-        .join(" AND ")
-}
-
 /// The case's operation as one SQL statement and its parameters.
 fn operation_sql(case: &Case) -> (String, Vec<&Value>) {
     let tables: Vec<&TableMeta> = case.schema.tables().collect();
@@ -267,7 +221,7 @@ fn operation_sql(case: &Case) -> (String, Vec<&Value>) {
             let meta = tables[*table];
             let per_key = meta.primary_key.len();
             let condition = (0..keys.len())
-                .map(|k| format!("({})", where_key(meta, 1 + k * per_key)))
+                .map(|k| format!("({})", where_key(meta, "$", 1 + k * per_key)))
                 .collect::<Vec<_>>()
                 .join(" OR ");
             let sql = format!("DELETE FROM {} WHERE {condition}", quote(&meta.name));
@@ -285,81 +239,11 @@ fn operation_sql(case: &Case) -> (String, Vec<&Value>) {
             let sql = format!(
                 "UPDATE {} SET {set} WHERE {}",
                 quote(&meta.name),
-                where_key(meta, meta.columns.len() + 1)
+                where_key(meta, "$", meta.columns.len() + 1)
             );
             (sql, row.iter().chain(key).collect())
         }
     }
-}
-
-fn classify(result: Result<cascadia::Outcome, Error>, db: &Database) -> (Outcome, Option<Error>) {
-    match result {
-        Ok(_) => {
-            let contents = db
-                .schema()
-                .tables()
-                .map(|t| {
-                    let mut rows = db.rows(&t.name).expect("rows");
-                    rows.sort();
-                    rows
-                })
-                .collect();
-            (Outcome::Ok(contents), None)
-        }
-        Err(error) => {
-            let outcome = if error.is_foreign_key() {
-                Outcome::ForeignKey(error.to_string())
-            } else if error.is_unique() {
-                Outcome::Unique(error.to_string())
-            } else if matches!(error, Error::NotNull { .. }) {
-                Outcome::NotNull(error.to_string())
-            } else {
-                Outcome::Other(error.to_string())
-            };
-            (outcome, Some(error))
-        }
-    }
-}
-
-fn through_cascadia(case: &Case, db: &Database) -> (Outcome, Option<Error>) {
-    let tables: Vec<String> = case.schema.tables().map(|t| t.name.to_string()).collect();
-    let result = match &case.op {
-        Op::Delete { table, keys } => db.delete_rows(
-            &tables[*table],
-            keys,
-            &DeleteOptions::default().batch_rows(case.batch_rows),
-        ),
-        Op::Update { table, key, row } => db.write(|tx| {
-            tx.update_row(&tables[*table], key, row.clone(), &UpdateOptions::default())
-        }),
-    };
-    classify(result, db)
-}
-
-/// Whether cascadia's RESTRICT refusal is the documented difference: the
-/// oracle succeeded after deleting or changing the restricting row.
-fn restricting_row_changed(case: &Case, error: &Error, contents: &Contents) -> bool {
-    let Error::Restricted {
-        foreign_key,
-        child_key,
-        ..
-    } = error
-    else {
-        return false;
-    };
-    let position = schema_position(&case.schema, &foreign_key.table);
-    let child = case.schema.tables().nth(position).expect("child table");
-    let pk: Vec<usize> = child
-        .primary_key
-        .iter()
-        .filter_map(|c| child.column_position(c))
-        .collect();
-    let find = |rows: &[Row]| {
-        rows.iter()
-            .find(|row| pk.iter().map(|&p| &row[p]).eq(child_key.iter()))
-            .cloned()
-    };
-    find(&case.rows[position]) != find(&contents[position])
 }
 
 /// The server's URL, with commits that do not wait for the disk: the

@@ -87,6 +87,7 @@ pub fn dump(db: &Database) -> Vec<(String, Vec<Row>)> {
         .collect()
 }
 pub mod catalog;
+pub mod differential;
 pub mod generate;
 pub mod postgres;
 pub mod semantics;

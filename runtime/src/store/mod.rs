@@ -35,6 +35,8 @@ mod pool;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod scan;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_names;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

@@ -72,15 +72,7 @@ impl DdlOptions {
     }
 }
 
-/// Quotes an SQL identifier: `"name"`, with `"` doubled.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// The name PostgreSQL knows index `index` of table `table` by.
-pub fn index_name(table: &str, index: &str) -> String {
-    format!("{table}__{index}")
-}
+pub use crate::store::sql_names::{index_name, quote};
 
 /// The PostgreSQL type cascadia creates for a storage class.
 pub fn sql_type(class: ValueType, options: &DdlOptions) -> &'static str {

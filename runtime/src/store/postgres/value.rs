@@ -39,23 +39,28 @@ fn refuse(value: &Value, ty: &Type) -> Box<dyn StdError + Sync + Send> {
     })
 }
 
+/// The number types cascadia reads and writes.
+const NUMBERS: [Type; 6] = [
+    Type::INT8,
+    Type::INT4,
+    Type::INT2,
+    Type::BOOL,
+    Type::FLOAT8,
+    Type::FLOAT4,
+];
+
+/// The text types cascadia reads and writes (`UNKNOWN`: an untyped literal).
+const TEXTS: [Type; 5] = [
+    Type::TEXT,
+    Type::VARCHAR,
+    Type::BPCHAR,
+    Type::NAME,
+    Type::UNKNOWN,
+];
+
 /// Whether cascadia reads and writes values of PostgreSQL type `ty`.
 pub(super) fn supported(ty: &Type) -> bool {
-    [
-        Type::INT8,
-        Type::INT4,
-        Type::INT2,
-        Type::BOOL,
-        Type::FLOAT8,
-        Type::FLOAT4,
-        Type::TEXT,
-        Type::VARCHAR,
-        Type::BPCHAR,
-        Type::NAME,
-        Type::UNKNOWN,
-        Type::BYTEA,
-    ]
-    .contains(ty)
+    NUMBERS.contains(ty) || TEXTS.contains(ty) || *ty == Type::BYTEA
 }
 
 impl ToSql for Value {
@@ -76,9 +81,7 @@ impl ToSql for Value {
             (Value::Integer(i @ (0 | 1)), t) if *t == Type::BOOL => (*i == 1).to_sql(ty, out),
             (Value::Real(r), t) if *t == Type::FLOAT8 => r.to_sql(ty, out),
             (Value::Real(r), t) if *t == Type::FLOAT4 => (*r as f32).to_sql(ty, out),
-            (Value::Text(s), t) if *t != Type::BYTEA && supported(t) && !is_number(t) => {
-                s.as_str().to_sql(ty, out)
-            }
+            (Value::Text(s), t) if TEXTS.contains(t) => s.as_str().to_sql(ty, out),
             (Value::Blob(b), t) if *t == Type::BYTEA => b.as_slice().to_sql(ty, out),
             _ => Err(refuse(self, ty)),
         }
@@ -89,18 +92,6 @@ impl ToSql for Value {
     }
 
     to_sql_checked!();
-}
-
-fn is_number(ty: &Type) -> bool {
-    [
-        Type::INT8,
-        Type::INT4,
-        Type::INT2,
-        Type::BOOL,
-        Type::FLOAT8,
-        Type::FLOAT4,
-    ]
-    .contains(ty)
 }
 
 impl<'a> FromSql<'a> for Value {
