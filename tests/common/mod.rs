@@ -91,3 +91,4 @@ pub mod differential;
 pub mod generate;
 pub mod postgres;
 pub mod semantics;
+pub mod workload;
