@@ -86,12 +86,16 @@
 //!   deletes a restricting row together with its parent, or whose cascade
 //!   removed the restricting row first. cascadia refuses both (the state
 //!   before the operation), as SQLite does in some orders and not others.
-//! - **SET DEFAULT whose default is the deleted key.** Both refuse and
-//!   change nothing; PostgreSQL words it as the parent's delete refused (it
-//!   re-checks the key after writing the same value back), cascadia as
+//! - **SET DEFAULT whose default is the deleted key.** PostgreSQL re-checks
+//!   the key at once (not deferred) after its SET DEFAULT wrote the same
+//!   value back, and refuses as the parent's delete ("update or delete on
+//!   table ..."): also when a cascade of the same statement would remove
+//!   the row the default went to, where cascadia and SQLite, checking once
+//!   every action has run, succeed. When the row stays, all three refuse
+//!   and change nothing; cascadia words it as SQLite's child-side failure,
 //!   [`Error::MissingDefault`](crate::Error::MissingDefault) ("... which
-//!   this operation deletes"), as SQLite. With the default parent missing
-//!   altogether, all three refuse the same way.
+//!   this operation deletes"). With the default parent missing altogether,
+//!   all three refuse the same way.
 //! - Not in cascadia (PostgreSQL only): column lists on `SET NULL (col)` /
 //!   `SET DEFAULT (col)`, `MATCH FULL`, deferred constraints, triggers,
 //!   nondeterministic (case-insensitive) collations — cascadia's keys are
