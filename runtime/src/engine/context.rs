@@ -82,23 +82,40 @@ impl<'a> Ctx<'a> {
         limit: usize,
         columns: Option<&[usize]>,
     ) -> Result<Vec<(Row, u64)>, Error> {
-        let table = &self.meta(fk.child).name;
-        let Access::Index { index, order, .. } = &fk.children else {
-            return Err(Error::InvalidRange {
-                table: table.clone(),
-                reason: "a windowed child scan needs an index".to_owned(),
-            });
-        };
-        let range = IndexRange::new(table.clone(), index.clone());
+        let range = self.child_range(fk)?;
         let prefixes: Vec<Key> = parents
             .iter()
-            .map(|values| order.iter().map(|&k| values[k].clone()).collect())
+            .map(|values| self.index_prefix(fk, values))
             .collect();
         let mut scan = ChildScan::new(&range, &prefixes, limit).after(after);
         if let Some(columns) = columns {
             scan = scan.columns(columns);
         }
         tx.scan_children(&scan)
+    }
+
+    /// The index range (no prefix) that finds `fk`'s referencing rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRange`] for an `unindexed` foreign key.
+    pub(crate) fn child_range(&self, fk: &FkEdge) -> Result<IndexRange, Error> {
+        let table = &self.meta(fk.child).name;
+        match &fk.children {
+            Access::Index { index, .. } => Ok(IndexRange::new(table.clone(), index.clone())),
+            Access::Unindexed => Err(Error::InvalidRange {
+                table: table.clone(),
+                reason: "a child scan of several parents needs an index".to_owned(),
+            }),
+        }
+    }
+
+    /// Parent values (in the foreign key's column order) as a prefix of the
+    /// index that serves `fk` (in the index's column order).
+    pub(crate) fn index_prefix(&self, fk: &FkEdge, values: &[Value]) -> Key {
+        match &fk.children {
+            Access::Index { order, .. } => order.iter().map(|&k| values[k].clone()).collect(),
+            Access::Unindexed => values.to_vec(),
+        }
     }
 
     /// The position just after child `row` in the scans of [`children`](Self::children).

@@ -74,6 +74,11 @@ pub struct ChildWrite<'a> {
     /// Take the first row even when it alone passes `bytes` (a batch that
     /// has written nothing yet always makes progress).
     pub first_row_always: bool,
+    /// The scan may find many more rows than `scan.limit` (an earlier write
+    /// of the same parents stopped at a limit): read no more candidates
+    /// than needed. Otherwise a store may read every row the scan finds in
+    /// one pass, which is cheaper when they fit.
+    pub bounded: bool,
 }
 
 impl<'a> ChildWrite<'a> {
@@ -83,7 +88,14 @@ impl<'a> ChildWrite<'a> {
             scan,
             bytes: None,
             first_row_always: false,
+            bounded: false,
         }
+    }
+
+    /// Sets [`bounded`](Self::bounded).
+    pub fn bounded(mut self, bounded: bool) -> Self {
+        self.bounded = bounded;
+        self
     }
 
     /// Sets [`bytes`](Self::bytes) and
@@ -123,6 +135,10 @@ pub struct Written {
     /// for (the others NULL): deleted rows as they were, updated rows as
     /// they are now. Empty when no column was asked for.
     pub returned: Vec<Row>,
+    /// Whether the write took every row the scan finds: it stopped at
+    /// neither the row limit nor the byte limit. When false, rows may be
+    /// left (a store that cannot tell says false).
+    pub exhausted: bool,
 }
 
 /// The serialised size of a row, as budgets count bytes
@@ -231,10 +247,18 @@ fn primary_key(schema: &Schema, range: &IndexRange) -> Result<Vec<usize>, Error>
     Ok(graph.tables[table].pk.clone())
 }
 
-/// The first `taken` of `rows` as a [`Written`], returning `columns`.
-fn written(rows: Vec<(Row, u64)>, taken: usize, columns: Option<&[usize]>) -> Written {
+/// The first `taken` of `rows` (read with a limit of `limit`) as a
+/// [`Written`], returning `columns`.
+fn written(
+    rows: Vec<(Row, u64)>,
+    taken: usize,
+    limit: usize,
+    columns: Option<&[usize]>,
+) -> Written {
+    let exhausted = taken == rows.len() && rows.len() < limit;
     let rows = &rows[..taken];
     Written {
+        exhausted,
         rows: taken as u64,
         bytes: rows.iter().map(|(_, size)| size).sum(),
         returned: match columns {
@@ -263,7 +287,7 @@ pub fn delete_children_one_by_one<T: Transaction + ?Sized>(
         .map(|(row, _)| pk.iter().map(|&c| row[c].clone()).collect())
         .collect();
     tx.delete_many(&write.scan.range.table, &keys)?;
-    Ok(written(rows, taken, write.scan.columns))
+    Ok(written(rows, taken, write.scan.limit, write.scan.columns))
 }
 
 /// [`Transaction::update_children`] row by row: the rows are read with
@@ -295,5 +319,5 @@ pub fn update_children_one_by_one<T: Transaction + ?Sized>(
     for ((row, _), key) in rows[..taken].iter().zip(&keys) {
         tx.update(&write.scan.range.table, key, row)?;
     }
-    Ok(written(rows, taken, write.scan.columns))
+    Ok(written(rows, taken, write.scan.limit, write.scan.columns))
 }

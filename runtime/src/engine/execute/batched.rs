@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::changes::Changes;
 use super::check::{Purpose, Walk};
-use super::delete::{DeleteStack, Progress, Roots};
+use super::delete::{DeleteStack, Progress, Roots, Run};
 use super::delete_sync;
 use super::membership::Nothing;
 use super::usage::Usage;
@@ -165,16 +165,25 @@ struct Batch {
 
 /// Runs one batch of `stack` in `tx`, with the end check.
 fn run_batch(
-    ctx: Ctx<'_>,
+    engine: Engine<'_>,
     tx: &mut dyn Transaction,
     stack: &mut DeleteStack,
     budget: &Budget,
 ) -> Result<Batch, Error> {
+    let ctx = engine.ctx;
     let root = (Operation::Delete, stack.root_table().clone(), Key::new());
     let mut changes = Changes::new(ctx, &Nothing, None, root).check_every_edge();
     let mut usage = Usage::default();
     let mut deleted = vec![0u64; ctx.graph.tables.len()];
-    let progress = stack.run(ctx, tx, &mut changes, budget, &mut usage, &mut deleted)?;
+    let progress = stack.run(&mut Run {
+        ctx,
+        tx,
+        changes: &mut changes,
+        budget,
+        usage: &mut usage,
+        deleted: &mut deleted,
+        serialized: engine.store.capabilities().serialized_writes,
+    })?;
     if !matches!(progress, Progress::Cancelled { .. }) {
         changes.finish(tx)?;
     }
@@ -253,7 +262,7 @@ pub(crate) fn delete_batched(
         options.batch_rows,
     )
     .batched(None);
-    let batch = run_batch(ctx, &mut *tx, &mut stack, &budget)?;
+    let batch = run_batch(engine, &mut *tx, &mut stack, &budget)?;
     let names = table_names(ctx);
     let deleted = counts(&names, &batch.deleted);
     let updated = counts(&names, &batch.updated);
@@ -636,7 +645,7 @@ pub(crate) fn run_job(
             run_pinned(ctx, &mut *tx, &mut state)
         } else {
             let budget = state.budget;
-            run_batch(ctx, &mut *tx, &mut state.stack, &budget)
+            run_batch(engine, &mut *tx, &mut state.stack, &budget)
         };
         let batch = match result {
             Ok(batch) => batch,

@@ -158,26 +158,82 @@ impl<'a> Changes<'a> {
         }
     }
 
-    /// Records that the operation deleted `row` of `table`.
+    /// The incoming foreign keys of `table` whose referencing rows the end
+    /// check looks for when the operation deletes a row of `table`: every
+    /// one in batched mode ([`check_every_edge`](Self::check_every_edge)),
+    /// except those `handled` says the batch handled itself; otherwise only
+    /// NO ACTION and SET DEFAULT.
     ///
     /// The bottom-up executor has deleted or updated every row that
-    /// referenced it through a CASCADE or SET NULL edge, and the plan
-    /// refused any RESTRICT reference. A NO ACTION edge is where the executor
-    /// trusts the plan (a referencing row outside the closure whose columns
-    /// another action changes), and a SET DEFAULT may leave a row referencing
-    /// the same key (a default equal to it): their keys are checked again at
-    /// the end.
-    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value], bytes: u64) {
+    /// referenced the deleted row through a CASCADE or SET NULL edge, and the
+    /// plan refused any RESTRICT reference. A NO ACTION edge is where the
+    /// executor trusts the plan (a referencing row outside the closure whose
+    /// columns another action changes), and a SET DEFAULT may leave a row
+    /// referencing the same key (a default equal to it): their keys are
+    /// checked again at the end.
+    pub(crate) fn edges_to_check(
+        &self,
+        table: TableId,
+        handled: &dyn Fn(FkId) -> bool,
+    ) -> Vec<FkId> {
+        self.ctx.graph.tables[table]
+            .incoming
+            .iter()
+            .copied()
+            .filter(|&f| {
+                if self.every_edge {
+                    !handled(f)
+                } else {
+                    matches!(
+                        self.ctx.fk(f).on_delete,
+                        Action::NoAction | Action::SetDefault
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// The columns of `table`'s rows that [`record_deleted`](Self::record_deleted)
+    /// reads for `edges`: the primary key and the columns they reference.
+    pub(crate) fn columns_to_check(&self, table: TableId, edges: &[FkId]) -> Vec<usize> {
+        let mut columns = self.ctx.graph.tables[table].pk.clone();
+        for &f in edges {
+            columns.extend(&self.ctx.fk(f).parent_columns);
+        }
+        columns.sort_unstable();
+        columns.dedup();
+        columns
+    }
+
+    /// Counts `bytes` more written.
+    pub(crate) fn add_bytes(&mut self, bytes: u64) {
         self.bytes += bytes;
-        if self.ctx.graph.tables[table].incoming.is_empty() {
+    }
+
+    /// Counts `rows` rows of `table` updated by one set-based statement
+    /// (each row once: a statement never writes a row twice) against
+    /// `max_rows`, and their bytes.
+    pub(crate) fn count_updated(
+        &mut self,
+        table: TableId,
+        rows: u64,
+        bytes: u64,
+    ) -> Result<(), Error> {
+        self.updated[table] += rows;
+        self.bytes += bytes;
+        self.count(rows)
+    }
+
+    /// Records that the operation deleted `row` of `table` (of which only
+    /// the columns [`columns_to_check`](Self::columns_to_check) gives need
+    /// hold values), for the end check of the foreign keys `edges`.
+    pub(crate) fn record_deleted(&mut self, table: TableId, row: &[Value], edges: &[FkId]) {
+        if edges.is_empty() {
             return;
         }
         let key = self.ctx.pk_of(table, row);
-        for &f in &self.ctx.graph.tables[table].incoming {
+        for &f in edges {
             let fk = self.ctx.fk(f);
-            if !self.every_edge && !matches!(fk.on_delete, Action::NoAction | Action::SetDefault) {
-                continue;
-            }
             let values = fk.parent_values(row);
             if !has_null(&values) {
                 self.removed.push(Removed {

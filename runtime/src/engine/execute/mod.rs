@@ -43,7 +43,7 @@ use crate::model::value::{Key, Row};
 use crate::store::Transaction;
 
 use changes::{Cause, Changes, Patch};
-use delete::{DeleteStack, Progress, Roots};
+use delete::{DeleteStack, Progress, Roots, Run};
 use membership::Nothing;
 
 /// Deletes the rows of `table` with primary keys `keys`, and runs every
@@ -77,14 +77,15 @@ pub(crate) fn delete_sync(
     let mut stack = DeleteStack::new(name, Roots::Inline(keys.to_vec()), options.batch_rows);
     let mut deleted = vec![0u64; ctx.graph.tables.len()];
     let mut usage = Usage::default();
-    let progress = stack.run(
+    let progress = stack.run(&mut Run {
         ctx,
         tx,
-        &mut changes,
-        &Budget::UNLIMITED,
-        &mut usage,
-        &mut deleted,
-    )?;
+        changes: &mut changes,
+        budget: &Budget::UNLIMITED,
+        usage: &mut usage,
+        deleted: &mut deleted,
+        serialized: false,
+    })?;
     debug_assert_eq!(progress, Progress::Done);
     changes.finish(tx)?;
     tracing::debug!(

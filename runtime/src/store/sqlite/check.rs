@@ -2,7 +2,7 @@
 //! created in a fresh database, or an existing database checked against the
 //! schema — every missing table, column or index named at open.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::SqliteOptions;
 use super::ddl::{self, DdlOptions, index_name};
@@ -138,4 +138,36 @@ fn check_table(
         }
     }
     Ok(())
+}
+
+/// Whether every foreign key the schema's tables declare in the database is
+/// `INITIALLY DEFERRED` (checked at `COMMIT`): each table's `CREATE TABLE`
+/// text says so at least once per foreign key it declares.
+pub(super) fn foreign_keys_deferred(conn: &Connection, schema: &Schema) -> Result<bool, Error> {
+    for table in schema.tables() {
+        let declared: i64 = conn.query_row(
+            "SELECT count(DISTINCT id) FROM pragma_foreign_key_list(?1)",
+            [&*table.name],
+            |row| row.get(0),
+        )?;
+        if declared == 0 {
+            continue;
+        }
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                [&*table.name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let deferred = sql
+            .unwrap_or_default()
+            .to_ascii_uppercase()
+            .matches("INITIALLY DEFERRED")
+            .count() as i64;
+        if deferred < declared {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }

@@ -1,10 +1,14 @@
 //! The SQLite store's set-based writes: `DELETE` and `UPDATE` of the rows
-//! referencing a set of parents, one statement per chunk of parents, each
-//! returning the rows' sizes (and the columns asked for) with `RETURNING`.
+//! referencing a set of parents, one statement per chunk of parents, kept
+//! within the row and byte limits by `cascadia_take` (see [`take`]) in the
+//! same pass.
+//!
+//! [`take`]: super::take
 
 use rusqlite::params_from_iter;
 
 use super::sql::{self, IN_CHUNK, SqlKey};
+use super::take::Take;
 use super::transaction::SqliteTransaction;
 use crate::model::error::Error;
 use crate::model::value::{Row, Value};
@@ -22,62 +26,73 @@ impl SqliteTransaction<'_> {
         let scan = &write.scan;
         let returning: Vec<usize> = scan.columns.unwrap_or(&[]).to_vec();
         let values = Self::parent_values(scan);
-        let mut out = Written::default();
+        let mut out = Written {
+            exhausted: true,
+            ..Written::default()
+        };
         for chunk in values.chunks(IN_CHUNK) {
             let rows_left = scan.limit.saturating_sub(out.rows as usize);
             let bytes_left = write.bytes.map(|b| b.saturating_sub(out.bytes));
             let first = write.first_row_always && out.rows == 0;
             if rows_left == 0 || (bytes_left == Some(0) && !first) {
+                out.exhausted = false;
                 break;
             }
             let (shape, index_columns, mut params) =
                 self.scan_plan(scan.range, Some(chunk), Self::chunk_after(scan, chunk))?;
             let parts = self.parts(&shape, &index_columns);
             let table = self.table(shape.table);
-            let bytes = bytes_left.is_some();
+            let bucket = write.bounded.then(|| sql::bucket(rows_left));
             let key = match set {
                 Some(set) => SqlKey::UpdateChildren {
                     shape,
                     set: set.iter().map(|(c, _)| *c).collect(),
                     returning: returning.clone(),
-                    bytes,
+                    bucket,
                 },
                 None => SqlKey::DeleteChildren {
                     shape,
                     returning: returning.clone(),
-                    bytes,
+                    bucket,
                 },
             };
             let text = self.sql(key, false, || match set {
                 Some(set) => {
                     let columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
-                    sql::update_children(table, &parts, &columns, &returning, bytes)
+                    sql::update_children(table, &parts, &columns, &returning, bucket)
                 }
-                None => sql::delete_children(table, &parts, &returning, bytes),
+                None => sql::delete_children(table, &parts, &returning, bucket),
             });
-            let mut extra = vec![Value::Integer(rows_left.try_into().unwrap_or(i64::MAX))];
-            if let Some(left) = bytes_left {
-                extra.push(Value::Integer(left.try_into().unwrap_or(i64::MAX)));
-                extra.push(Value::Integer(i64::from(first)));
-            }
-            if let Some(set) = set {
-                extra.extend(set.iter().map(|(_, value)| value.clone()));
-                if bytes {
-                    // The sizes of the written values, for the running sum.
-                    extra.extend(
-                        set.iter()
-                            .map(|(_, value)| Value::Integer(value.size_bytes() as i64)),
-                    );
-                }
-            }
-            params.extend(extra.iter());
+            let values: Vec<Value> = set
+                .unwrap_or_default()
+                .iter()
+                .map(|(_, value)| value.clone())
+                .collect();
+            params.extend(values.iter());
+            *self.connected.tally.lock() = Take {
+                rows: rows_left as u64,
+                bytes: bytes_left,
+                first_always: first,
+                extra: values.iter().map(|v| v.size_bytes() as u64).sum(),
+                ..Take::default()
+            };
             let width = table.meta.columns.len();
             self.run_write(&text, &params, &returning, width, &mut out)?;
+            let take = self.connected.tally.lock().clone();
+            out.rows += take.taken;
+            out.bytes += take.taken_bytes;
+            // Every row the scan finds was taken: none left out, and fewer
+            // candidates than the subquery's bucket.
+            let chunk_exhausted = !take.refused && bucket.is_none_or(|b| take.taken < b);
+            if !chunk_exhausted {
+                out.exhausted = false;
+                break;
+            }
         }
         Ok(out)
     }
 
-    /// Runs one set-based write and adds what it returned to `out`.
+    /// Runs one set-based write, adding the rows it returned to `out`.
     fn run_write(
         &self,
         text: &str,
@@ -87,18 +102,17 @@ impl SqliteTransaction<'_> {
         out: &mut Written,
     ) -> Result<(), Error> {
         let mut statement = self.connected.conn.prepare_cached(text)?;
+        if returning.is_empty() {
+            statement.execute(params_from_iter(params.iter()))?;
+            return Ok(());
+        }
         let mut rows = statement.query(params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
-            let size: i64 = row.get(returning.len())?;
-            out.rows += 1;
-            out.bytes += size.max(0) as u64;
-            if !returning.is_empty() {
-                let mut full: Row = vec![Value::Null; width];
-                for (i, &c) in returning.iter().enumerate() {
-                    full[c] = row.get(i)?;
-                }
-                out.returned.push(full);
+            let mut full: Row = vec![Value::Null; width];
+            for (i, &c) in returning.iter().enumerate() {
+                full[c] = row.get(i)?;
             }
+            out.returned.push(full);
         }
         Ok(())
     }

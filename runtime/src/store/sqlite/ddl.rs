@@ -4,9 +4,11 @@
 //! Every foreign key is declared, so SQLite (with `PRAGMA foreign_keys=ON`)
 //! checks what cascadia writes and `PRAGMA foreign_key_check` can audit it.
 //! Without [`DdlOptions::native_actions`] the keys carry no actions (SQL's
-//! default, `NO ACTION`): cascadia runs the actions itself. With it, each key
-//! carries its `ON DELETE` / `ON UPDATE` actions, for a database where SQLite
-//! runs them — the oracle of cascadia's differential tests.
+//! default, `NO ACTION`) and are `DEFERRABLE INITIALLY DEFERRED`: cascadia
+//! runs the actions itself, and SQLite checks the keys at `COMMIT`. With
+//! it, each key carries its `ON DELETE` / `ON UPDATE` actions, for a
+//! database where SQLite runs them — the oracle of cascadia's differential
+//! tests.
 //!
 //! Defaults: a constant [`ColumnDefault::Value`] becomes a `DEFAULT` clause.
 //! A [`ColumnDefault::Computed`] (every `#[column(default = ...)]` of the
@@ -115,6 +117,10 @@ fn create_table(table: &TableMeta, options: &DdlOptions) -> String {
                 fk.on_delete.sql(),
                 fk.on_update.sql()
             ));
+        } else {
+            // Checked at COMMIT: cascadia's key updates and data cycles pass
+            // through states a statement-level check would refuse.
+            line.push_str(" DEFERRABLE INITIALLY DEFERRED");
         }
         lines.push(line);
     }

@@ -33,6 +33,7 @@ pub mod ddl;
 mod error;
 mod jobs;
 mod sql;
+mod take;
 mod transaction;
 
 use check::prepare_database;
@@ -187,6 +188,8 @@ pub struct PreparedStatement {
 
 struct Connected {
     conn: Connection,
+    /// The state of the connection's `cascadia_take` function.
+    tally: take::Tally,
     /// Generated SQL by identity, so each text is built once.
     sql: HashMap<SqlKey, Arc<str>>,
     /// Every distinct statement generated.
@@ -197,6 +200,11 @@ struct Inner {
     schema: Schema,
     options: SqliteOptions,
     in_memory: bool,
+    /// Whether write transactions must run `PRAGMA defer_foreign_keys`:
+    /// some declared foreign key is checked per statement. The pragma
+    /// expires every prepared statement (SQLite recompiles each on its next
+    /// use), so tables cascadia creates declare their keys deferred instead.
+    defer_pragma: bool,
     connected: Mutex<Connected>,
 }
 
@@ -217,6 +225,12 @@ impl std::fmt::Debug for SqliteStore {
             .field("options", &self.inner.options)
             .finish_non_exhaustive()
     }
+}
+
+/// Runs a statement without parameters or rows, prepared once.
+pub(super) fn run_cached(conn: &Connection, sql: &str) -> Result<(), Error> {
+    conn.prepare_cached(sql)?.raw_execute()?;
+    Ok(())
 }
 
 fn pragma(conn: &Connection, sql: &str) -> Result<(), Error> {
@@ -311,13 +325,18 @@ impl SqliteStore {
         };
         pragma(&conn, &format!("PRAGMA synchronous = {synchronous}"))?;
         prepare_database(&conn, &schema, &options)?;
+        let tally = take::Tally::default();
+        take::register(&conn, &tally)?;
+        let defer_pragma = options.foreign_keys && !check::foreign_keys_deferred(&conn, &schema)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 schema,
                 options,
                 in_memory,
+                defer_pragma,
                 connected: Mutex::new(Connected {
                     conn,
+                    tally,
                     sql: HashMap::new(),
                     prepared: BTreeMap::new(),
                 }),
@@ -414,16 +433,17 @@ impl Store for SqliteStore {
         let connected = self.lock();
         match access {
             Access::Write => {
-                connected.conn.execute_batch("BEGIN IMMEDIATE")?;
-                if let Err(error) = connected
-                    .conn
-                    .execute_batch("PRAGMA defer_foreign_keys = ON")
-                {
-                    let _ = connected.conn.execute_batch("ROLLBACK");
-                    return Err(error.into());
+                run_cached(&connected.conn, "BEGIN IMMEDIATE")?;
+                if self.inner.defer_pragma {
+                    if let Err(error) =
+                        run_cached(&connected.conn, "PRAGMA defer_foreign_keys = ON")
+                    {
+                        let _ = run_cached(&connected.conn, "ROLLBACK");
+                        return Err(error);
+                    }
                 }
             }
-            _ => connected.conn.execute_batch("BEGIN DEFERRED")?,
+            _ => run_cached(&connected.conn, "BEGIN DEFERRED")?,
         }
         Ok(Box::new(SqliteTransaction {
             schema: &self.inner.schema,

@@ -37,13 +37,13 @@ pub(super) enum SqlKey {
     DeleteChildren {
         shape: ScanShape,
         returning: Vec<usize>,
-        bytes: bool,
+        bucket: Option<u64>,
     },
     UpdateChildren {
         shape: ScanShape,
         set: Vec<usize>,
         returning: Vec<usize>,
-        bytes: bool,
+        bucket: Option<u64>,
     },
 }
 
@@ -113,29 +113,6 @@ impl Table<'_> {
             format!("({})", self.list(self.pk))
         }
     }
-
-    /// The size of a row as budgets count it ([`Value::size_bytes`] summed
-    /// over every column): 1 for NULL, 8 for a number, the length in bytes
-    /// of text and blobs. `replaced` columns count `?param` bytes instead
-    /// (the size of the value an UPDATE writes there).
-    ///
-    /// [`Value::size_bytes`]: crate::Value::size_bytes
-    pub(super) fn size(&self, replaced: &[(usize, usize)]) -> String {
-        let terms: Vec<String> = (0..self.meta.columns.len())
-            .map(|c| match replaced.iter().find(|(column, _)| *column == c) {
-                Some((_, param)) => format!("?{param}"),
-                None => {
-                    let name = self.column(c);
-                    format!(
-                        "CASE typeof({name}) WHEN 'null' THEN 1 WHEN 'integer' THEN 8 \
-                         WHEN 'real' THEN 8 WHEN 'text' THEN octet_length({name}) \
-                         ELSE length({name}) END"
-                    )
-                }
-            })
-            .collect();
-        format!("({})", terms.join(" + "))
-    }
 }
 
 /// The parts of a scan's statement: `FROM`, the conditions, `ORDER BY`,
@@ -144,8 +121,6 @@ pub(super) struct ScanParts {
     pub(super) from: String,
     pub(super) conditions: Vec<String>,
     pub(super) order: String,
-    /// The positions `order` lists.
-    pub(super) order_columns: Vec<usize>,
     /// Parameters used, `?1` to `?params`.
     pub(super) params: usize,
 }
@@ -217,7 +192,6 @@ pub(super) fn scan_parts(
         from: format!("{}{indexed_by}", quote(&table.meta.name)),
         conditions,
         order: table.list(&order),
-        order_columns: order,
         params: next - 1,
     }
 }
@@ -268,118 +242,92 @@ pub(super) fn count(parts: &ScanParts) -> String {
     format!("SELECT count(*) FROM {}{}", parts.from, parts.filter())
 }
 
-/// The rows a set-based write takes, as `key IN (...)`: the first `?limit`
-/// rows of the scan, in scan order; with `bytes`, only while the running sum
-/// of their `size` stays within `?limit+1` (the first row always when
-/// `?limit+2` is 1). The running sum is taken over the first `?limit` rows
-/// only, so a statement reads at most `?limit` rows whatever the fan-out.
-/// Parameters after the scan's: limit, then bytes and first-row.
-fn picked(table: Table<'_>, parts: &ScanParts, size: &str, bytes: bool) -> String {
-    let order = &parts.order_columns;
-    let key = table.key();
-    let limit = parts.params + 1;
-    let scan = format!(
-        "FROM {}{} ORDER BY {}",
+/// How many candidate rows a limited set-based write reads at most: a
+/// power of two at least `rows`, written into the SQL text. A bound
+/// parameter in a `LIMIT` makes SQLite recompile the statement whenever its
+/// value changes; a few buckets keep every text prepared once.
+pub(super) fn bucket(rows: usize) -> u64 {
+    const MOST: u64 = 1 << 62;
+    (rows.max(1) as u64)
+        .checked_next_power_of_two()
+        .map_or(MOST, |bucket| bucket.min(MOST))
+}
+
+/// The condition of a set-based write: the rows the scan finds — every
+/// one (`bucket` is `None`), or the first `bucket` in scan order, found
+/// with an index-only subquery — that `cascadia_take` accepts, given the
+/// columns `take` (see [`take`](super::take)).
+fn picked(table: Table<'_>, parts: &ScanParts, bucket: Option<u64>, take: &[usize]) -> String {
+    let take = format!("{}({})", super::take::NAME, table.list(take));
+    let Some(bucket) = bucket else {
+        return format!("{} AND {take}", parts.conditions.join(" AND "));
+    };
+    let columns = if table.rowid {
+        "rowid".to_owned()
+    } else {
+        table.list(table.pk)
+    };
+    format!(
+        "{} IN (SELECT {columns} FROM {}{} ORDER BY {} LIMIT {bucket}) AND {take}",
+        table.key(),
         parts.from,
         parts.filter(),
         parts.order
-    );
-    if !bytes {
-        return format!("{key} IN (SELECT {key} {scan} LIMIT ?{limit})");
-    }
-    let (keys, key_names): (String, Vec<String>) = if table.rowid {
-        ("rowid AS _k0".to_owned(), vec!["_k0".to_owned()])
-    } else {
-        let names: Vec<String> = (0..table.pk.len()).map(|i| format!("_k{i}")).collect();
-        let keys: Vec<String> = table
-            .pk
-            .iter()
-            .zip(&names)
-            .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-            .collect();
-        (keys.join(", "), names)
-    };
-    let order_names: Vec<String> = (0..order.len()).map(|i| format!("_o{i}")).collect();
-    let orders: Vec<String> = order
-        .iter()
-        .zip(&order_names)
-        .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-        .collect();
-    let window = format!(
-        "ORDER BY {} ROWS UNBOUNDED PRECEDING",
-        order_names.join(", ")
-    );
-    format!(
-        "{key} IN (SELECT {k} FROM (SELECT {k}, sum(_s) OVER ({window}) AS _running, \
-         row_number() OVER ({window}) AS _n FROM (SELECT {keys}, {orders}, {size} AS _s \
-         {scan} LIMIT ?{limit})) WHERE _running <= ?{bytes} OR (_n = 1 AND ?{first} = 1))",
-        k = key_names.join(", "),
-        orders = orders.join(", "),
-        bytes = limit + 1,
-        first = limit + 2,
     )
 }
 
-/// How many parameters [`picked`] adds after the scan's.
-pub(super) fn picked_params(bytes: bool) -> usize {
-    if bytes { 3 } else { 1 }
-}
-
 /// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning` and each row's size, last.
+/// columns `returning`, if any.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
     returning: &[usize],
-    bytes: bool,
+    bucket: Option<u64>,
 ) -> String {
-    let size = table.size(&[]);
+    let every: Vec<usize> = (0..table.meta.columns.len()).collect();
     format!(
-        "DELETE FROM {} WHERE {} RETURNING {}",
+        "DELETE FROM {} WHERE {}{}",
         quote(&table.meta.name),
-        picked(table, parts, &size, bytes),
-        returned(table, returning, &size)
+        picked(table, parts, bucket, &every),
+        returned(table, returning)
     )
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`]), returning the columns `returning` as updated and each
-/// row's size after the update, last. Parameters after [`picked`]'s: the
-/// value of each set column, then (with `bytes`) its size in bytes.
+/// [`picked`]; `cascadia_take` sees the columns it keeps), returning the
+/// columns `returning` as updated, if any. Parameters after the scan's: the
+/// value of each set column.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
     set: &[usize],
     returning: &[usize],
-    bytes: bool,
+    bucket: Option<u64>,
 ) -> String {
-    let first = parts.params + picked_params(bytes) + 1;
+    let first = parts.params + 1;
     let assignments: Vec<String> = set
         .iter()
         .enumerate()
         .map(|(i, &c)| format!("{} = ?{}", table.column(c), first + i))
         .collect();
-    let sizes: Vec<(usize, usize)> = set
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| (c, first + set.len() + i))
+    let kept: Vec<usize> = (0..table.meta.columns.len())
+        .filter(|c| !set.contains(c))
         .collect();
-    let size_before = table.size(&sizes);
     format!(
-        "UPDATE {} SET {} WHERE {} RETURNING {}",
+        "UPDATE {} SET {} WHERE {}{}",
         quote(&table.meta.name),
         assignments.join(", "),
-        picked(table, parts, &size_before, bytes),
-        returned(table, returning, &table.size(&[]))
+        picked(table, parts, bucket, &kept),
+        returned(table, returning)
     )
 }
 
-/// The `RETURNING` list: the asked columns, then the size.
-fn returned(table: Table<'_>, returning: &[usize], size: &str) -> String {
+/// The `RETURNING` clause of the columns `returning` (none: no clause).
+fn returned(table: Table<'_>, returning: &[usize]) -> String {
     if returning.is_empty() {
-        size.to_owned()
+        String::new()
     } else {
-        format!("{}, {size}", table.list(returning))
+        format!(" RETURNING {}", table.list(returning))
     }
 }
 

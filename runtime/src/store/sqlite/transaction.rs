@@ -42,7 +42,7 @@ pub(super) struct SqliteTransaction<'s> {
 impl Drop for SqliteTransaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.connected.conn.execute_batch("ROLLBACK");
+            let _ = super::run_cached(&self.connected.conn, "ROLLBACK");
         }
     }
 }
@@ -739,11 +739,11 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<(), Error> {
         self.done = true;
-        if let Err(error) = self.connected.conn.execute_batch("COMMIT") {
+        if let Err(error) = super::run_cached(&self.connected.conn, "COMMIT") {
             // A failed COMMIT (e.g. SQLite's own deferred foreign-key check)
             // leaves the transaction open: end it.
             let _ = self.connected.conn.execute_batch("ROLLBACK");
-            return Err(error.into());
+            return Err(error);
         }
         Ok(())
     }
