@@ -82,7 +82,9 @@ impl PostgresTransaction<'_> {
     }
 
     /// Deletes (`set` is `None`) or updates the rows `write` takes, in one
-    /// statement.
+    /// statement (two when nothing fit the byte limit: whether anything was
+    /// there). The statement never reads more than `limit + 1` candidates,
+    /// so [`ChildWrite::bounded`] changes nothing here.
     pub(super) fn write_children(
         &mut self,
         write: &ChildWrite<'_>,
@@ -127,12 +129,28 @@ impl PostgresTransaction<'_> {
         let rows = self.query_bound(&text, &params)?;
         // RETURNING comes in no particular order: put it in scan order.
         let mut placed = Vec::with_capacity(rows.len());
+        let mut candidates = 0i64;
         for row in &rows {
             let place: i64 = row.try_get(returning.len() + 1)?;
+            candidates = row.try_get(returning.len() + 2)?;
             placed.push((place, sized_row(row, &returning, width)?));
         }
         placed.sort_unstable_by_key(|(place, _)| *place);
-        let mut out = Written::default();
+        let exhausted = if rows.is_empty() && write.bytes.is_some() && !write.first_row_always {
+            // Nothing fit the byte limit, or nothing was there: look.
+            let one = ChildScan {
+                limit: 1,
+                columns: Some(&[]),
+                ..*scan
+            };
+            self.read_children(&one)?.is_empty()
+        } else {
+            exhausted(write, rows.len(), candidates)
+        };
+        let mut out = Written {
+            exhausted,
+            ..Written::default()
+        };
         for (_, (full, size)) in placed {
             out.rows += 1;
             out.bytes += size;
@@ -144,13 +162,25 @@ impl PostgresTransaction<'_> {
     }
 }
 
-/// The parameters a set-based write adds after its scan's: the row limit,
-/// then (with a byte limit) the bytes and whether the first row is always
-/// taken, then the values set and (with a byte limit) their sizes.
+/// Whether a write that took `taken` rows of the `candidates` its scan
+/// read (at most `limit + 1`) took every row the scan finds. With none
+/// taken (and so no row returned to tell the candidates), none were found
+/// when no byte limit applied or the first row was always to be taken.
+fn exhausted(write: &ChildWrite<'_>, taken: usize, candidates: i64) -> bool {
+    if taken == 0 {
+        return write.bytes.is_none() || write.first_row_always;
+    }
+    let candidates = usize::try_from(candidates).unwrap_or(usize::MAX);
+    taken == candidates && candidates <= write.scan.limit
+}
+
+/// The parameters a set-based write adds after its scan's: the candidates
+/// to read (`limit + 1`) and the row limit, then (with a byte limit) the
+/// bytes and whether the first row is always taken, then the values set and
+/// (with a byte limit) their sizes.
 fn write_params<'v>(write: &ChildWrite<'_>, set: Option<&'v [(usize, Value)]>) -> Vec<Bound<'v>> {
-    let mut params: Vec<Bound<'v>> = vec![Box::new(
-        i64::try_from(write.scan.limit).unwrap_or(i64::MAX),
-    )];
+    let limit = i64::try_from(write.scan.limit).unwrap_or(i64::MAX);
+    let mut params: Vec<Bound<'v>> = vec![Box::new(limit.saturating_add(1)), Box::new(limit)];
     if let Some(bytes) = write.bytes {
         params.push(Box::new(i64::try_from(bytes).unwrap_or(i64::MAX)));
         params.push(Box::new(write.first_row_always));

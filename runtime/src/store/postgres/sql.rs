@@ -326,13 +326,14 @@ pub(super) fn count(parts: &ScanParts) -> String {
 }
 
 /// The rows a set-based write takes, as a derived table `_p` of their
-/// keys (`_k0`, `_k1`, ...) and their place in scan order (`_n`, from 1):
-/// the first `limit` rows of the scan; with `bytes`, only while the running
-/// sum of their `size` stays within a byte limit (the first row always
-/// when the boolean after it is true). The running sum is taken over the
-/// first `limit` rows only, so a statement reads at most `limit` rows
-/// whatever the fan-out. Parameters after the scan's: limit, then bytes and
-/// first-row.
+/// keys (`_k0`, `_k1`, ...), their place in scan order (`_n`, from 1) and
+/// how many candidates the scan read (`_candidates`): the first `limit`
+/// rows of the scan; with `bytes`, only while the running sum of their
+/// `size` stays within a byte limit (the first row always when the boolean
+/// after it is true). The scan reads `limit + 1` candidates at most, so a
+/// statement reads no more than it needs whatever the fan-out, and
+/// `_candidates` tells whether rows are left. Parameters after the scan's:
+/// `limit + 1`, `limit`, then bytes and first-row.
 fn picked(
     table: Table<'_>,
     parts: &ScanParts,
@@ -375,15 +376,25 @@ fn picked(
         order_names.join(", ")
     );
     let k = key_names.join(", ");
-    if !bytes {
-        return format!("(SELECT {k}, row_number() OVER ({window}) AS _n FROM {page}) AS _p");
-    }
+    let limit = params.cast("bigint");
+    let running = if bytes {
+        format!("sum(_s) OVER ({window}) AS _running, ")
+    } else {
+        String::new()
+    };
+    let fits = if bytes {
+        format!(
+            " AND (_running <= {} OR (_n = 1 AND {}))",
+            params.cast("bigint"),
+            params.cast("boolean")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "(SELECT {k}, _n FROM (SELECT {k}, sum(_s) OVER ({window}) AS _running, \
-         row_number() OVER ({window}) AS _n FROM {page}) AS _sums \
-         WHERE _running <= {bytes} OR (_n = 1 AND {first})) AS _p",
-        bytes = params.cast("bigint"),
-        first = params.cast("boolean"),
+        "(SELECT {k}, _n, _candidates FROM (SELECT {k}, {running}\
+         row_number() OVER ({window}) AS _n, count(*) OVER () AS _candidates \
+         FROM {page}) AS _sums WHERE _n <= {limit}{fits}) AS _p"
     )
 }
 
@@ -399,7 +410,8 @@ fn joined(table: Table<'_>) -> String {
 }
 
 /// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning`, each row's size, and its place in scan order.
+/// columns `returning`, each row's size, its place in scan order and the
+/// number of candidates read.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -409,7 +421,7 @@ pub(super) fn delete_children(
 ) -> String {
     let size = table.size(&[]);
     format!(
-        "DELETE FROM {} USING {} WHERE {} RETURNING {}, _p._n",
+        "DELETE FROM {} USING {} WHERE {} RETURNING {}, _p._n, _p._candidates",
         table.name(),
         picked(table, parts, &size, bytes, params),
         joined(table),
@@ -419,7 +431,8 @@ pub(super) fn delete_children(
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
 /// [`picked`]), returning the columns `returning` as updated, each row's
-/// size after the update, and its place in scan order. Parameters after [`picked`]'s: the
+/// size after the update, its place in scan order and the number of
+/// candidates read. Parameters after [`picked`]'s: the
 /// value of each set column, then (with `bytes`) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
@@ -444,7 +457,7 @@ pub(super) fn update_children(
     let rows = picked(table, parts, &table.size(&sizes), bytes, params);
     *params = later;
     format!(
-        "UPDATE {} SET {} FROM {rows} WHERE {} RETURNING {}, _p._n",
+        "UPDATE {} SET {} FROM {rows} WHERE {} RETURNING {}, _p._n, _p._candidates",
         table.name(),
         assignments.join(", "),
         joined(table),
@@ -454,7 +467,7 @@ pub(super) fn update_children(
 
 /// How many parameters [`picked`] adds after the scan's.
 fn picked_params(bytes: bool) -> usize {
-    if bytes { 3 } else { 1 }
+    if bytes { 4 } else { 2 }
 }
 
 /// The `RETURNING` list: the asked columns, then the size.
