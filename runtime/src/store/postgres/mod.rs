@@ -49,7 +49,7 @@
 //! | `SELECT c FROM t WHERE k = $1` | get |
 //! | `SELECT c FROM t WHERE a = $1 [AND b >= $2] [AND (b, k) > ($3, $4)] ORDER BY a, b, k LIMIT $5` | index scans and pages (NULL-aware spelled-out form of the row comparison when a column is nullable) |
 //! | `SELECT c FROM t WHERE a = $1 [AND (k) > ($2)] ORDER BY k LIMIT $3` | lookups through `unindexed` foreign keys |
-//! | `SELECT c, size FROM t WHERE a = ANY($1) [AND ...] ORDER BY a, k LIMIT $2` | rows referencing many parents (`(a, b) IN (SELECT * FROM unnest($1::T[], $2::T[]))` for composite keys) |
+//! | `SELECT c, size FROM t WHERE a = ANY($1) [AND ...] ORDER BY a, k LIMIT $2` | rows referencing many parents (`a = ANY($1) AND b = ANY($2) AND (a, b) IN (SELECT * FROM unnest($1::T[], $2::T[]))` for composite keys) |
 //! | `SELECT count(*) FROM t WHERE a = ANY($1) [AND ...]` | counts |
 //! | `DELETE FROM t USING (SELECT k AS _k0, row_number() OVER (ORDER BY ...) AS _n FROM (SELECT k, a FROM t WHERE a = ANY($1) ORDER BY a, k LIMIT $2) AS _page) AS _p WHERE t.k = _p._k0 RETURNING c, size, _p._n` | set-based deletes; with a byte limit, `_p` keeps rows while `sum(size) OVER (ORDER BY ... ROWS UNBOUNDED PRECEDING)` fits |
 //! | `UPDATE t SET c = $3 FROM (SELECT ...) AS _p WHERE t.k = _p._k0 RETURNING c, size, _p._n` | set-based SET NULL / SET DEFAULT / ON UPDATE CASCADE |

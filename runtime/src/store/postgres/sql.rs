@@ -142,9 +142,12 @@ impl Table<'_> {
             .collect()
     }
 
-    /// `c = ANY($n)` for one column, else `(a, b) IN (SELECT * FROM
-    /// unnest($n::T[], ...))`: the rows whose `columns` equal one of the
-    /// tuples bound as one array per column.
+    /// `c = ANY($n)` for one column; for several, `a = ANY($n) AND b =
+    /// ANY($n+1) AND (a, b) IN (SELECT * FROM unnest($n::T[], $n+1::T[]))`:
+    /// the rows whose `columns` equal one of the tuples bound as one array
+    /// per column. The `= ANY` terms are what an index searches by (the
+    /// tuple test alone plans as a filter over a whole index); the tuple
+    /// test keeps only the tuples asked for.
     pub(super) fn in_arrays(&self, columns: &[usize], params: &mut Params) -> String {
         if let [single] = columns {
             return format!("{} = ANY({})", self.column(*single), params.next());
@@ -153,8 +156,14 @@ impl Table<'_> {
             .iter()
             .map(|&c| params.cast(&format!("{}[]", self.types[c])))
             .collect();
+        let any: Vec<String> = columns
+            .iter()
+            .zip(&arrays)
+            .map(|(&c, array)| format!("{} = ANY({array})", self.column(c)))
+            .collect();
         format!(
-            "({}) IN (SELECT * FROM unnest({}))",
+            "{} AND ({}) IN (SELECT * FROM unnest({}))",
+            any.join(" AND "),
             self.list(columns),
             arrays.join(", ")
         )
