@@ -87,8 +87,7 @@ fn batches(db: &Database, budget: Budget) -> Vec<(u64, u64)> {
         });
     db.delete_rows("parents", &[vec![Value::Integer(1)]], &options)
         .expect("delete");
-    let seen = seen.lock().unwrap().clone();
-    seen
+    seen.lock().unwrap().clone()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Conformance with SQLite's foreign-key actions, on every backend.
 //!
 //! Every case of `$CASCADIA_DATA/../semantics/*.txt` that cascadia's feature
-//! set covers is a test, run on the memory store and on the SQLite store;
+//! set covers is a test, run on the memory, SQLite and PostgreSQL stores;
 //! the expected values are SQLite's printed results (`*.expected.txt`), read
 //! at test time by case title.
 //!
@@ -61,52 +61,13 @@
 mod common;
 
 use common::catalog::{MirrorTable, translate};
+use common::semantics::{Printed, apply, blocks, case_sql, expected, read, sorted};
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
-use cascadia::{Database, DeleteOptions, Error, Key, Row, Schema, UpdateOptions, Value};
+use cascadia::{Database, Error, Row, Schema, Value};
 use rusqlite::Connection;
 
 // ---------------------------------------------------------------------------
 // Reading the case files.
-
-fn semantics_dir() -> PathBuf {
-    let data = std::env::var("CASCADIA_DATA").unwrap_or_else(|_| "../shared/data".to_owned());
-    PathBuf::from(data).join("..").join("semantics")
-}
-
-fn read(file: &str) -> String {
-    let path = semantics_dir().join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set CASCADIA_DATA)", path.display()))
-}
-
-/// (title, body) blocks of a file whose blocks start with `prefix`.
-fn blocks(text: &str, prefix: &str) -> Vec<(String, String)> {
-    let mut blocks = Vec::new();
-    let mut current: Option<(String, String)> = None;
-    for line in text.lines() {
-        if let Some(title) = line.strip_prefix(prefix) {
-            blocks.extend(current.take());
-            current = Some((title.trim().to_owned(), String::new()));
-        } else if let Some((_, body)) = &mut current {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    blocks.extend(current);
-    blocks
-}
-
-/// The case's SQL, by title.
-fn case_sql(file: &str, title: &str) -> String {
-    blocks(&read(file), "=== ")
-        .into_iter()
-        .find(|(t, _)| t == title)
-        .map(|(_, sql)| sql)
-        .unwrap_or_else(|| panic!("no case titled {title:?} in {file}"))
-}
 
 /// Statements as the harness that printed the expected results split them:
 /// on `;` (outside quotes), trimmed, each keeping its `;`.
@@ -135,91 +96,6 @@ fn statements(sql: &str) -> Vec<String> {
     statements
 }
 
-/// One printed line of the expected results.
-#[derive(Debug, Clone, PartialEq)]
-enum Printed {
-    Rows(Vec<Row>),
-    Error(String),
-}
-
-/// The expected lines of a case: (statement prefix, result).
-fn expected(file: &str, title: &str) -> Vec<(String, Printed)> {
-    let text = read(&file.replace(".txt", ".expected.txt"));
-    let body = blocks(&text, "--- ")
-        .into_iter()
-        .find(|(t, _)| t == title)
-        .map(|(_, body)| body)
-        .unwrap_or_else(|| panic!("no expected results for {title:?}"));
-    body.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let line = line.strip_prefix("   ").unwrap_or(line);
-            let (prefix, result) = line
-                .split_once(" -> ")
-                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-            let printed = match result.strip_prefix("ERROR: ") {
-                Some(message) => Printed::Error(message.to_owned()),
-                None => Printed::Rows(parse_python_rows(result)),
-            };
-            (prefix.to_owned(), printed)
-        })
-        .collect()
-}
-
-/// Parses Python's repr of a list of tuples: `[(1, 'a', None), (2.5,)]`.
-fn parse_python_rows(text: &str) -> Vec<Row> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    let mut rows = Vec::new();
-    let mut row: Option<Row> = None;
-    while i < chars.len() {
-        match chars[i] {
-            '(' => row = Some(Vec::new()),
-            ')' => rows.extend(row.take()),
-            '\'' | '"' => {
-                let quote = chars[i];
-                let mut text = String::new();
-                i += 1;
-                while i < chars.len() && chars[i] != quote {
-                    if chars[i] == '\\' && i + 1 < chars.len() {
-                        i += 1;
-                    }
-                    text.push(chars[i]);
-                    i += 1;
-                }
-                if let Some(row) = &mut row {
-                    row.push(Value::Text(text));
-                }
-            }
-            'N' if chars[i..].starts_with(&['N', 'o', 'n', 'e']) => {
-                if let Some(row) = &mut row {
-                    row.push(Value::Null);
-                }
-                i += 3;
-            }
-            c if c == '-' || c.is_ascii_digit() => {
-                let start = i;
-                while i + 1 < chars.len()
-                    && (chars[i + 1].is_ascii_digit() || ".e-+".contains(chars[i + 1]))
-                {
-                    i += 1;
-                }
-                let number: String = chars[start..=i].iter().collect();
-                let value = match number.parse::<i64>() {
-                    Ok(integer) => Value::Integer(integer),
-                    Err(_) => Value::Real(number.parse().unwrap_or(f64::NAN)),
-                };
-                if let Some(row) = &mut row {
-                    row.push(value);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    rows
-}
-
 // ---------------------------------------------------------------------------
 // Running a case through cascadia.
 
@@ -227,12 +103,17 @@ fn parse_python_rows(text: &str) -> Vec<Row> {
 enum Backend {
     Memory,
     Sqlite,
+    Postgres,
 }
+
+/// Every backend, for the tests that loop over them.
+const BACKENDS: [Backend; 3] = [Backend::Memory, Backend::Sqlite, Backend::Postgres];
 
 fn database(backend: Backend, schema: Schema) -> Database {
     match backend {
         Backend::Memory => common::memory(schema),
         Backend::Sqlite => common::sqlite(schema),
+        Backend::Postgres => common::postgres(schema),
     }
 }
 
@@ -307,26 +188,6 @@ fn sync_mirror(mirror: &Connection, tables: &[MirrorTable], db: &Database) {
     }
 }
 
-/// cascadia's key of a mirror row.
-fn key_of(table: &MirrorTable, rowid: i64, row: &Row) -> Key {
-    if table.hidden_rowid {
-        vec![Value::Integer(rowid)]
-    } else {
-        table.pk.iter().map(|&i| row[i].clone()).collect()
-    }
-}
-
-/// cascadia's row for a mirror row.
-fn cascadia_row(table: &MirrorTable, rowid: i64, row: &Row) -> Row {
-    if table.hidden_rowid {
-        std::iter::once(Value::Integer(rowid))
-            .chain(row.iter().cloned())
-            .collect()
-    } else {
-        row.clone()
-    }
-}
-
 /// Runs one data-changing statement: the mirror says which rows change, cascadia changes them.
 fn run_write(
     statement: &str,
@@ -344,35 +205,7 @@ fn run_write(
     mirror
         .execute_batch("ROLLBACK TO probe; RELEASE probe")
         .expect("rollback");
-    db.write(|tx| {
-        for ((table, before), after) in tables.iter().zip(&before).zip(&after) {
-            let old: HashMap<i64, &Row> = before.iter().map(|(id, row)| (*id, row)).collect();
-            let new: HashMap<i64, &Row> = after.iter().map(|(id, row)| (*id, row)).collect();
-            let deleted: Vec<Key> = before
-                .iter()
-                .filter(|(id, _)| !new.contains_key(id))
-                .map(|(id, row)| key_of(table, *id, row))
-                .collect();
-            if !deleted.is_empty() {
-                tx.delete_rows(&table.name, &deleted, &DeleteOptions::default())?;
-            }
-            let updated: Vec<(Key, Row)> = after
-                .iter()
-                .filter_map(|(id, row)| {
-                    let old_row = old.get(id)?;
-                    (*old_row != row)
-                        .then(|| (key_of(table, *id, old_row), cascadia_row(table, *id, row)))
-                })
-                .collect();
-            if !updated.is_empty() {
-                tx.update_rows(&table.name, updated, &UpdateOptions::default())?;
-            }
-            for (id, row) in after.iter().filter(|(id, _)| !old.contains_key(id)) {
-                tx.insert_row(&table.name, cascadia_row(table, *id, row))?;
-            }
-        }
-        Ok(())
-    })
+    apply(db, tables, &before, &after)
 }
 
 /// Runs a case on a backend; returns the printed lines as cascadia produces them.
@@ -440,12 +273,6 @@ fn run_case(file: &str, title: &str, backend: Backend) -> Vec<(String, Printed)>
     printed
 }
 
-fn sorted(rows: &[Row]) -> Vec<Row> {
-    let mut rows = rows.to_vec();
-    rows.sort();
-    rows
-}
-
 fn check(file: &str, title: &str, backend: Backend) {
     let ours = run_case(file, title, backend);
     let theirs = expected(file, title);
@@ -491,6 +318,16 @@ macro_rules! conformance_cases {
                 #[test]
                 fn $name() {
                     check($file, $title, Backend::Sqlite);
+                }
+            )*
+        }
+
+        mod postgres {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    check($file, $title, Backend::Postgres);
                 }
             )*
         }
@@ -649,7 +486,7 @@ fn conformance_oracle_reproduces_printed_results() {
 #[test]
 fn conformance_restrict_through_a_diamond_refuses_in_either_order() {
     for title in [EXCLUDED[0].1, EXCLUDED[1].1] {
-        for backend in [Backend::Memory, Backend::Sqlite] {
+        for backend in BACKENDS {
             let lines = run_case(SQLITE, title, backend);
             let rendered: Vec<String> = lines.iter().map(|l| format!("{l:?}")).collect();
             assert_eq!(lines.len(), 2, "{title}: {rendered:?}");
@@ -692,7 +529,7 @@ fn conformance_set_null_on_not_null_is_refused_by_the_schema() {
 /// stack deletes a chain of any length.
 #[test]
 fn conformance_no_recursion_limit() {
-    for backend in [Backend::Memory, Backend::Sqlite] {
+    for backend in BACKENDS {
         let lines = run_case(SQLITE, EXCLUDED[11].1, backend);
         assert_eq!(
             lines,

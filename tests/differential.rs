@@ -31,14 +31,17 @@
 
 mod common;
 
+use common::differential::{
+    Outcome, restricting_row_changed, reversed, through_cascadia, where_key,
+};
 use common::generate::{Case, Op, build, load_store, seed};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cascadia::store::sqlite::ddl::{DdlOptions, create_statements, quote};
 use cascadia::{
-    Database, DeleteOptions, Error, MemoryStore, Row, Schema, SqliteOptions, SqliteStore,
-    TableMeta, UpdateOptions, Value,
+    Database, Error, MemoryStore, Row, Schema, SqliteOptions, SqliteStore, TableMeta,
+    UpdateOptions, Value,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -46,38 +49,6 @@ use rusqlite::Connection;
 
 // ---------------------------------------------------------------------------
 // Running a case.
-
-/// Contents of every table, rows sorted.
-type Contents = Vec<Vec<Row>>;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Outcome {
-    Ok(Contents),
-    ForeignKey(String),
-    Unique(String),
-    NotNull(String),
-    Recursion(String),
-    Other(String),
-}
-
-impl Outcome {
-    fn failed(&self) -> bool {
-        !matches!(self, Outcome::Ok(_))
-    }
-}
-
-fn reversed(schema: &Schema) -> Schema {
-    let tables: Vec<TableMeta> = schema
-        .tables()
-        .rev()
-        .map(|t| {
-            let mut t = t.clone();
-            t.foreign_keys.to_mut().reverse();
-            t
-        })
-        .collect();
-    Schema::new(tables).expect("reversed schema")
-}
 
 fn sqlite_rows(conn: &Connection, table: &TableMeta) -> Vec<Row> {
     let sql = format!("SELECT * FROM {}", quote(&table.name));
@@ -93,16 +64,6 @@ fn sqlite_rows(conn: &Connection, table: &TableMeta) -> Vec<Row> {
         .expect("rows");
     rows.sort();
     rows
-}
-
-fn where_key(table: &TableMeta, first: usize) -> String {
-    table
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{} = ?{}", quote(c), first + i))
-        .collect::<Vec<_>>()
-        .join(" AND ")
 }
 
 /// Runs the case with SQLite's native actions.
@@ -122,7 +83,7 @@ fn oracle(case: &Case, schema: &Schema) -> Outcome {
             let meta = tables[*table];
             let per_key = meta.primary_key.len();
             let condition = (0..keys.len())
-                .map(|k| format!("({})", where_key(meta, 1 + k * per_key)))
+                .map(|k| format!("({})", where_key(meta, "?", 1 + k * per_key)))
                 .collect::<Vec<_>>()
                 .join(" OR ");
             let sql = format!("DELETE FROM {} WHERE {condition}", quote(&meta.name));
@@ -141,7 +102,7 @@ fn oracle(case: &Case, schema: &Schema) -> Outcome {
             let sql = format!(
                 "UPDATE {} SET {set} WHERE {}",
                 quote(&meta.name),
-                where_key(meta, meta.columns.len() + 1)
+                where_key(meta, "?", meta.columns.len() + 1)
             );
             let params: Vec<&Value> = row.iter().chain(key).collect();
             conn.execute(&sql, rusqlite::params_from_iter(params))
@@ -186,50 +147,6 @@ fn load_sqlite(conn: &Connection, schema: &Schema, rows: &[Vec<Row>]) {
     }
     conn.execute_batch("COMMIT")
         .expect("generated rows satisfy their keys");
-}
-
-fn classify(result: Result<cascadia::Outcome, Error>, db: &Database) -> (Outcome, Option<Error>) {
-    match result {
-        Ok(_) => {
-            let contents = db
-                .schema()
-                .tables()
-                .map(|t| {
-                    let mut rows = db.rows(&t.name).expect("rows");
-                    rows.sort();
-                    rows
-                })
-                .collect();
-            (Outcome::Ok(contents), None)
-        }
-        Err(error) => {
-            let outcome = if error.is_foreign_key() {
-                Outcome::ForeignKey(error.to_string())
-            } else if error.is_unique() {
-                Outcome::Unique(error.to_string())
-            } else if matches!(error, Error::NotNull { .. }) {
-                Outcome::NotNull(error.to_string())
-            } else {
-                Outcome::Other(error.to_string())
-            };
-            (outcome, Some(error))
-        }
-    }
-}
-
-fn through_cascadia(case: &Case, db: &Database) -> (Outcome, Option<Error>) {
-    let tables: Vec<String> = case.schema.tables().map(|t| t.name.to_string()).collect();
-    let result = match &case.op {
-        Op::Delete { table, keys } => db.delete_rows(
-            &tables[*table],
-            keys,
-            &DeleteOptions::default().batch_rows(case.batch_rows),
-        ),
-        Op::Update { table, key, row } => db.write(|tx| {
-            tx.update_row(&tables[*table], key, row.clone(), &UpdateOptions::default())
-        }),
-    };
-    classify(result, db)
 }
 
 /// A key update that succeeds writing `n` rows succeeds with `max_rows(n)`
@@ -338,37 +255,10 @@ fn run_case(case: &Case, counts: &Counts) -> Result<(), TestCaseError> {
         first,
         case
     );
-    if let (
-        Some(Error::Restricted {
-            foreign_key,
-            child_key,
-            ..
-        }),
-        Outcome::Ok(contents),
-    ) = (&error, &first)
-    {
+    if let (Some(error @ Error::Restricted { .. }), Outcome::Ok(contents)) = (&error, &first) {
         // Legitimate only if the oracle removed or changed the restricting row.
-        let (position, child) = case
-            .schema
-            .tables()
-            .enumerate()
-            .find(|(_, t)| t.name == foreign_key.table)
-            .expect("child table");
-        let pk: Vec<usize> = child
-            .primary_key
-            .iter()
-            .filter_map(|c| child.column_position(c))
-            .collect();
-        let before = case.rows[position]
-            .iter()
-            .find(|row| pk.iter().map(|&p| &row[p]).eq(child_key.iter()))
-            .cloned();
-        let after = contents[position]
-            .iter()
-            .find(|row| pk.iter().map(|&p| &row[p]).eq(child_key.iter()))
-            .cloned();
         prop_assert!(
-            before != after,
+            restricting_row_changed(case, error, contents),
             "cascadia refused on RESTRICT but the oracle kept the restricting row\n{:?}",
             case
         );

@@ -28,12 +28,9 @@ mod common;
 use std::cell::RefCell;
 
 use cascadia::store::sqlite::PreparedStatement;
-use cascadia::{
-    Budget, ColumnRange, Database, DeleteOptions, ExplainOptions, IndexRange, IndexRef,
-    IntegrityOptions, Schema, SqliteOptions, SqliteStore, Store, UpdateOptions, Value, Worker,
-};
-use common::generate::{Op, build, load_store, seed};
-use common::{int, teams_schema, text};
+use cascadia::{Database, IndexRef, Schema, SqliteOptions, SqliteStore, Store, Value};
+use common::generate::{build, load_store, seed};
+use common::teams_schema;
 use proptest::test_runner::{Config, TestRunner};
 
 /// Tables with a foreign key declared `unindexed` that references `parent`:
@@ -119,34 +116,7 @@ fn index_backed_generated_workload() {
                 .expect("store");
             load_store(&store, &case.rows);
             let db = Database::new(store.clone());
-            let tables: Vec<String> = case.schema.tables().map(|t| t.name.to_string()).collect();
-            let _ = match &case.op {
-                Op::Delete { table, keys } => {
-                    let _ =
-                        db.explain_delete_rows(&tables[*table], keys, &ExplainOptions::default());
-                    let options = DeleteOptions::default()
-                        .batch_rows(case.batch_rows)
-                        .budget(Budget::UNLIMITED.rows_written(2).rows_read(5));
-                    // Queued and drained by a worker, or waited for.
-                    if case.batch_rows == 1 {
-                        let _ = db.enqueue_delete_rows(&tables[*table], keys, &options);
-                        let _ = Worker::new(db.clone()).run_until_idle();
-                        Ok(cascadia::Outcome::default())
-                    } else {
-                        db.delete_rows(&tables[*table], keys, &options)
-                    }
-                }
-                Op::Update { table, key, row } => db.write(|tx| {
-                    tx.update_row(&tables[*table], key, row.clone(), &UpdateOptions::default())
-                }),
-            };
-            let _ = db.check_integrity(&IntegrityOptions::default().batch_rows(2));
-            // Inserting every row again checks each foreign key and unique key.
-            for (table, rows) in tables.iter().zip(&case.rows) {
-                for row in rows {
-                    let _ = db.insert_row(table, row.clone());
-                }
-            }
+            common::workload::generated(&db, &case);
             *checked.borrow_mut() += check(&store, &mut failures.borrow_mut());
             distinct
                 .borrow_mut()
@@ -178,76 +148,7 @@ fn index_backed_typed_access() {
     let store =
         SqliteStore::open_in_memory(teams_schema(), SqliteOptions::default()).expect("store");
     let db = Database::new(store.clone());
-    db.insert_row("teams", vec![int(1), text("a")])
-        .expect("team");
-    for id in 0..20 {
-        db.insert_row(
-            "members",
-            vec![int(id), int(1), Value::Null, text(&format!("m{id:02}"))],
-        )
-        .expect("member");
-    }
-    let by_team = IndexRange {
-        table: "members".into(),
-        index: IndexRef::Index("by_team".into()),
-        prefix: vec![int(1)],
-        range: Some(ColumnRange {
-            lower: std::ops::Bound::Excluded(text("m03")),
-            upper: std::ops::Bound::Included(text("m15")),
-        }),
-    };
-    db.read(|tx| {
-        // Page through with resume positions, on a range and on a prefix.
-        for range in [
-            by_team.clone(),
-            IndexRange {
-                range: None,
-                ..by_team.clone()
-            },
-        ] {
-            let mut after = None;
-            loop {
-                let page = tx.scan_rows(&range, after.as_ref(), 4)?;
-                match page.next {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        // Resume positions whose index values hold a NULL after the prefix.
-        let by_team_mentor = IndexRange {
-            table: "members".into(),
-            index: IndexRef::Index("by_team_mentor".into()),
-            prefix: vec![int(1)],
-            range: None,
-        };
-        let mut after = None;
-        let mut seen = 0;
-        loop {
-            let page = tx.scan_rows(&by_team_mentor, after.as_ref(), 3)?;
-            seen += page.rows.len();
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        assert_eq!(seen, 20, "every member is seen once across pages");
-        // Lookups by unique key and by primary key.
-        let by_slug = IndexRange {
-            table: "teams".into(),
-            index: IndexRef::Index("by_slug".into()),
-            prefix: vec![text("a")],
-            range: None,
-        };
-        let _ = tx.scan_rows(&by_slug, None, 1)?;
-        let _ = tx.get_row("members", &[int(3)])?;
-        Ok(())
-    })
-    .expect("reads");
-    db.update_row("teams", &[int(1)], vec![int(2), text("b")])
-        .expect("key update cascades to members");
-    db.delete_rows("teams", &[vec![int(2)]], &DeleteOptions::default())
-        .expect("delete cascades");
+    common::workload::typed(&db);
     let mut failures = Vec::new();
     let checked = check(&store, &mut failures);
     println!("index_backed: {checked} statements of the typed workload checked");

@@ -1,6 +1,8 @@
 //! One suite for every backend: the `Store` / `Transaction` contract and the
 //! `Database` behaviour on top of it. `store_suite!` generates the same
-//! tests for the memory store and the SQLite store.
+//! tests for the memory store, the SQLite store and the PostgreSQL store
+//! (each PostgreSQL test in a schema of its own, on the server
+//! `CASCADIA_POSTGRES_URL` names).
 
 mod common;
 
@@ -68,7 +70,7 @@ macro_rules! store_suite {
         mod $backend {
             use super::*;
 
-            // One counter per backend: the two suites run in parallel.
+            // One counter per backend: the suites run in parallel.
             static NEXT_DEFAULT: AtomicI64 = AtomicI64::new(0);
 
             fn next_default() -> Value {
@@ -800,4 +802,7 @@ macro_rules! store_suite {
 store_suite!(memory, |schema| Box::new(MemoryStore::new(schema).unwrap()));
 store_suite!(sqlite, |schema| Box::new(
     SqliteStore::open_in_memory(schema, SqliteOptions::default()).unwrap()
+));
+store_suite!(postgres, |schema| Box::new(
+    common::postgres::TestStore::new(schema)
 ));

@@ -6,8 +6,9 @@
 //!
 //! - [`Schema`]: the tables and their foreign-key graph, validated; exported
 //!   as JSON, Graphviz DOT or Mermaid.
-//! - [`Store`]: the storage backend — [`MemoryStore`], or [`SqliteStore`]
-//!   (cargo feature `sqlite`, on by default).
+//! - [`Store`]: the storage backend — [`MemoryStore`], [`SqliteStore`]
+//!   (cargo feature `sqlite`, on by default), or `PostgresStore` (cargo
+//!   feature `postgres`).
 //! - [`Database`]: typed and untyped reads and writes over a store, with
 //!   foreign keys checked and referential actions run; [`semantics`] says
 //!   exactly how.
@@ -101,7 +102,9 @@ pub use model::table::{ColumnType, Id, Table};
 pub use model::value::{Key, Row, Value, ValueType, display_key};
 pub use store::{
     Access, Capabilities, ChildScan, ChildWrite, Claim, JobFilter, JobRow, Lease, MemoryStore,
-    Store, Transaction, Written,
+    PoolOptions, Store, Transaction, Written,
 };
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};

@@ -1,5 +1,6 @@
-//! How cascadia runs referential actions: the rules, their source, and the
-//! one place where cascadia deliberately differs from SQLite.
+//! How cascadia runs referential actions: the rules, their source, the
+//! one place where cascadia deliberately differs from SQLite, and where
+//! PostgreSQL differs from both.
 //!
 //! The source is SQL's referential actions as SQLite implements them
 //! (<https://sqlite.org/foreignkeys.html>, section 4.3 "ON DELETE and ON
@@ -63,6 +64,42 @@
 //!   it deletes and a UNIQUE collision further on), cascadia may name a
 //!   different one than SQLite: it decides the foreign-key refusals it can
 //!   before writing anything.
+//!
+//! # Differences from PostgreSQL
+//!
+//! PostgreSQL 15 is the second oracle (the PostgreSQL store's conformance
+//! and differential tests). Where it and SQLite part, cascadia keeps the
+//! rules above, SQLite's; the differences, each tested (the conformance
+//! test `conformance_postgres.rs` lists the cases, the differential test
+//! `differential_postgres.rs` counts them):
+//!
+//! - **NO ACTION timing.** PostgreSQL checks an immediate (not deferred)
+//!   NO ACTION key when that key's trigger fires, in creation order, which
+//!   may come before another action of the same statement removed the
+//!   referencing row (a NO ACTION key reached through a cascade diamond):
+//!   its answer then depends on the order the keys were created in.
+//!   cascadia checks once every action has run — SQLite's timing, and
+//!   PostgreSQL's own result when the key is deferred to `COMMIT` (the
+//!   differential test re-runs such cases deferred and compares).
+//! - **RESTRICT timing.** PostgreSQL checks RESTRICT when the row's trigger
+//!   fires, on the state at that moment: it accepts a statement that
+//!   deletes a restricting row together with its parent, or whose cascade
+//!   removed the restricting row first. cascadia refuses both (the state
+//!   before the operation), as SQLite does in some orders and not others.
+//! - **SET DEFAULT whose default is the deleted key.** PostgreSQL re-checks
+//!   the key at once (not deferred) after its SET DEFAULT wrote the same
+//!   value back, and refuses as the parent's delete ("update or delete on
+//!   table ..."): also when a cascade of the same statement would remove
+//!   the row the default went to, where cascadia and SQLite, checking once
+//!   every action has run, succeed. When the row stays, all three refuse
+//!   and change nothing; cascadia words it as SQLite's child-side failure,
+//!   [`Error::MissingDefault`](crate::Error::MissingDefault) ("... which
+//!   this operation deletes"). With the default parent missing altogether,
+//!   all three refuse the same way.
+//! - Not in cascadia (PostgreSQL only): column lists on `SET NULL (col)` /
+//!   `SET DEFAULT (col)`, `MATCH FULL`, deferred constraints, triggers,
+//!   nondeterministic (case-insensitive) collations — cascadia's keys are
+//!   equal only when their bytes are.
 //!
 //! # Modes
 //!
@@ -133,6 +170,7 @@
 //! # Conformance
 //!
 //! The conformance suite runs SQLite's printed results for the cases of
-//! `shared/semantics/` on every backend, and a differential property test
-//! compares thousands of random schemas, rows and operations with SQLite's
+//! `shared/semantics/` on every backend, and PostgreSQL's printed results
+//! on the PostgreSQL store; differential property tests compare thousands
+//! of random schemas, rows and operations with SQLite's and PostgreSQL's
 //! native actions (see the repository's `tests/`).

@@ -61,6 +61,12 @@ pub fn sqlite(schema: Schema) -> Database {
     )
 }
 
+/// A database on a PostgreSQL store in a schema of its own (dropped with
+/// the database).
+pub fn postgres(schema: Schema) -> Database {
+    postgres::database(schema)
+}
+
 pub fn int(v: i64) -> Value {
     Value::Integer(v)
 }
@@ -81,4 +87,8 @@ pub fn dump(db: &Database) -> Vec<(String, Vec<Row>)> {
         .collect()
 }
 pub mod catalog;
+pub mod differential;
 pub mod generate;
+pub mod postgres;
+pub mod semantics;
+pub mod workload;

@@ -15,8 +15,9 @@
 //! foreign keys itself as a safety net (SQLite with `PRAGMA foreign_keys=ON`
 //! checks them at commit).
 //!
-//! Backends, one module each: [`MemoryStore`] (always built) and
-//! [`SqliteStore`] (cargo feature `sqlite`, on by default).
+//! Backends, one module each: [`MemoryStore`] (always built),
+//! [`SqliteStore`] (cargo feature `sqlite`, on by default) and
+//! `PostgresStore` (cargo feature `postgres`).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -30,12 +31,20 @@ use crate::model::value::{Key, Row, Value};
 
 mod job;
 mod memory;
+mod pool;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod scan;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_names;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 pub use job::{Claim, JobFilter, JobRow, Lease};
 pub use memory::MemoryStore;
+pub use pool::PoolOptions;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use scan::{ChildScan, ChildWrite, Written};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{JournalMode, SqliteOptions, SqliteStore, Synchronous};
@@ -67,7 +76,7 @@ impl Access {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// Short backend name: `"memory"`, `"sqlite"`.
+    /// Short backend name: `"memory"`, `"sqlite"`, `"postgres"`.
     pub backend: &'static str,
     /// Committed data survives the process (a file-backed database).
     pub durable: bool,
@@ -380,7 +389,7 @@ impl Drop for OpenMark {
 
 /// Checks that a range can be executed on `table` and returns the column
 /// positions of its index, in index order.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn range_columns(schema: &Schema, range: &IndexRange) -> Result<Vec<usize>, Error> {
     let (_, table) = schema.resolve(&range.table)?;
     let meta = schema.meta(table);

@@ -52,15 +52,7 @@ impl DdlOptions {
     }
 }
 
-/// Quotes an SQL identifier: `"name"`, with `"` doubled.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// The name SQLite knows index `index` of table `table` by.
-pub fn index_name(table: &str, index: &str) -> String {
-    format!("{table}__{index}")
-}
+pub use crate::store::sql_names::{index_name, quote};
 
 /// Whether a table is stored as a rowid table: a single `INTEGER` primary-key
 /// column (then the rowid itself).

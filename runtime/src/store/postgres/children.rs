@@ -1,0 +1,197 @@
+//! The PostgreSQL store's set-based operations on the rows referencing a
+//! set of parents: each one statement, whatever the number of parents
+//! (`c = ANY($1)`), reading, counting, deleting or updating up to a row
+//! limit and within a byte limit computed by PostgreSQL, and returning the
+//! rows' sizes (and the columns asked for) with `RETURNING`.
+
+use super::sql::{self, Params, SqlKey};
+use super::transaction::{Bound, PostgresTransaction};
+use crate::model::error::Error;
+use crate::model::value::{Row, Value};
+use crate::store::{ChildScan, ChildWrite, Written};
+
+/// The asked columns that exist, in order, without repeats (`None`: all).
+fn asked(columns: Option<&[usize]>, width: usize) -> Vec<usize> {
+    let mut asked: Vec<usize> = match columns {
+        Some(columns) => columns.iter().copied().filter(|&c| c < width).collect(),
+        None => (0..width).collect(),
+    };
+    asked.sort_unstable();
+    asked.dedup();
+    asked
+}
+
+/// A row of `width` columns holding the values of `returned` (the first
+/// columns of `row`), NULL elsewhere, and its size (the column after them).
+fn sized_row(row: &postgres::Row, returned: &[usize], width: usize) -> Result<(Row, u64), Error> {
+    let mut full: Row = vec![Value::Null; width];
+    for (i, &c) in returned.iter().enumerate() {
+        full[c] = row.try_get(i)?;
+    }
+    let size: i64 = row.try_get(returned.len())?;
+    Ok((full, size.max(0) as u64))
+}
+
+impl PostgresTransaction<'_> {
+    /// [`scan_children`](crate::Transaction::scan_children) in one statement.
+    pub(super) fn read_children(&mut self, scan: &ChildScan<'_>) -> Result<Vec<(Row, u64)>, Error> {
+        if scan.limit == 0 || Self::no_parent(scan) {
+            return Ok(Vec::new());
+        }
+        let (shape, index_columns, mut params) =
+            self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
+        let table = self.table(shape.table);
+        let width = table.meta.columns.len();
+        let columns = asked(scan.columns, width);
+        let key = SqlKey::Children {
+            shape: shape.clone(),
+            columns: columns.clone(),
+        };
+        let text = self.sql(key, false, || {
+            let mut numbers = Params::default();
+            let parts = sql::scan_parts(table, &index_columns, &shape, &mut numbers);
+            sql::select_sized(table, &parts, &columns, &mut numbers)
+        });
+        params.push(Box::new(i64::try_from(scan.limit).unwrap_or(i64::MAX)));
+        let rows = self.query_bound(&text, &params)?;
+        rows.iter()
+            .map(|row| sized_row(row, &columns, width))
+            .collect()
+    }
+
+    /// [`count_children`](crate::Transaction::count_children) in one
+    /// statement.
+    pub(super) fn count_children_at_once(&mut self, scan: &ChildScan<'_>) -> Result<u64, Error> {
+        if Self::no_parent(scan) {
+            return Ok(0);
+        }
+        let (shape, index_columns, params) =
+            self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
+        let table = self.table(shape.table);
+        let text = self.sql(SqlKey::Count(shape.clone()), false, || {
+            let parts = sql::scan_parts(table, &index_columns, &shape, &mut Params::default());
+            sql::count(&parts)
+        });
+        let rows = self.query_bound(&text, &params)?;
+        let count: i64 = rows
+            .first()
+            .map(|row| row.try_get(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(count.max(0) as u64)
+    }
+
+    /// Deletes (`set` is `None`) or updates the rows `write` takes, in one
+    /// statement (two when nothing fit the byte limit: whether anything was
+    /// there). The statement never reads more than `limit + 1` candidates,
+    /// so [`ChildWrite::bounded`] changes nothing here.
+    pub(super) fn write_children(
+        &mut self,
+        write: &ChildWrite<'_>,
+        set: Option<&[(usize, Value)]>,
+    ) -> Result<Written, Error> {
+        let scan = &write.scan;
+        let nothing_fits = write.bytes == Some(0) && !write.first_row_always;
+        if scan.limit == 0 || nothing_fits || Self::no_parent(scan) {
+            return Ok(Written::default());
+        }
+        let (shape, index_columns, mut params) =
+            self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
+        let table = self.table(shape.table);
+        let width = table.meta.columns.len();
+        let returning = asked(Some(scan.columns.unwrap_or(&[])), width);
+        let bytes = write.bytes.is_some();
+        let columns: Vec<usize> = set.unwrap_or(&[]).iter().map(|(c, _)| *c).collect();
+        let key = match set {
+            Some(_) => SqlKey::UpdateChildren {
+                shape: shape.clone(),
+                set: columns.clone(),
+                returning: returning.clone(),
+                bytes,
+            },
+            None => SqlKey::DeleteChildren {
+                shape: shape.clone(),
+                returning: returning.clone(),
+                bytes,
+            },
+        };
+        let text = self.sql(key, false, || {
+            let mut numbers = Params::default();
+            let parts = sql::scan_parts(table, &index_columns, &shape, &mut numbers);
+            match set {
+                Some(_) => {
+                    sql::update_children(table, &parts, &columns, &returning, bytes, &mut numbers)
+                }
+                None => sql::delete_children(table, &parts, &returning, bytes, &mut numbers),
+            }
+        });
+        params.extend(write_params(write, set));
+        let rows = self.query_bound(&text, &params)?;
+        // RETURNING comes in no particular order: put it in scan order.
+        let mut placed = Vec::with_capacity(rows.len());
+        let mut candidates = 0i64;
+        for row in &rows {
+            let place: i64 = row.try_get(returning.len() + 1)?;
+            candidates = row.try_get(returning.len() + 2)?;
+            placed.push((place, sized_row(row, &returning, width)?));
+        }
+        placed.sort_unstable_by_key(|(place, _)| *place);
+        let exhausted = if rows.is_empty() && write.bytes.is_some() && !write.first_row_always {
+            // Nothing fit the byte limit, or nothing was there: look.
+            let one = ChildScan {
+                limit: 1,
+                columns: Some(&[]),
+                ..*scan
+            };
+            self.read_children(&one)?.is_empty()
+        } else {
+            exhausted(write, rows.len(), candidates)
+        };
+        let mut out = Written {
+            exhausted,
+            ..Written::default()
+        };
+        for (_, (full, size)) in placed {
+            out.rows += 1;
+            out.bytes += size;
+            if !returning.is_empty() {
+                out.returned.push(full);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a write that took `taken` rows of the `candidates` its scan
+/// read (at most `limit + 1`) took every row the scan finds. With none
+/// taken (and so no row returned to tell the candidates), none were found
+/// when no byte limit applied or the first row was always to be taken.
+fn exhausted(write: &ChildWrite<'_>, taken: usize, candidates: i64) -> bool {
+    if taken == 0 {
+        return write.bytes.is_none() || write.first_row_always;
+    }
+    let candidates = usize::try_from(candidates).unwrap_or(usize::MAX);
+    taken == candidates && candidates <= write.scan.limit
+}
+
+/// The parameters a set-based write adds after its scan's: the candidates
+/// to read (`limit + 1`) and the row limit, then (with a byte limit) the
+/// bytes and whether the first row is always taken, then the values set and
+/// (with a byte limit) their sizes.
+fn write_params<'v>(write: &ChildWrite<'_>, set: Option<&'v [(usize, Value)]>) -> Vec<Bound<'v>> {
+    let limit = i64::try_from(write.scan.limit).unwrap_or(i64::MAX);
+    let mut params: Vec<Bound<'v>> = vec![Box::new(limit.saturating_add(1)), Box::new(limit)];
+    if let Some(bytes) = write.bytes {
+        params.push(Box::new(i64::try_from(bytes).unwrap_or(i64::MAX)));
+        params.push(Box::new(write.first_row_always));
+    }
+    let set = set.unwrap_or(&[]);
+    params.extend(set.iter().map(|(_, value)| Box::new(value) as Bound<'v>));
+    if write.bytes.is_some() {
+        params.extend(
+            set.iter()
+                .map(|(_, value)| Box::new(value.size_bytes() as i64) as Bound<'v>),
+        );
+    }
+    params
+}

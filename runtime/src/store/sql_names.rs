@@ -1,0 +1,14 @@
+//! Names in SQL text, shared by the SQL stores: identifier quoting and the
+//! names of the indexes cascadia creates.
+
+/// Quotes an SQL identifier: `"name"`, with `"` doubled.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The name a SQL database knows index `index` of table `table` by:
+/// `table__index` (index names are global to a SQLite database and to a
+/// PostgreSQL schema).
+pub fn index_name(table: &str, index: &str) -> String {
+    format!("{table}__{index}")
+}
