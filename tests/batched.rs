@@ -414,12 +414,13 @@ both! {
         let outcome = f.db.delete_rows("teams", &[vec![int(1)]], &DeleteOptions::default().soft()).unwrap();
         assert_eq!(outcome.rows_updated("teams"), 1);
         assert_eq!(outcome.rows_written(), 1, "nothing else changes");
-        let row = f.db.get_row("teams", &[int(1)]).unwrap().unwrap();
+        assert!(f.db.get_row("teams", &[int(1)]).unwrap().is_none(), "reads hide it");
+        let row = f.db.including_soft_deleted().get_row("teams", &[int(1)]).unwrap().unwrap();
         let Value::Integer(at) = row[2] else { panic!("deleted_at is set: {row:?}") };
         assert!(at > 1_600_000_000_000, "milliseconds since the epoch: {at}");
         // Soft-deleting again keeps the first time.
         f.db.delete_rows("teams", &[vec![int(1)]], &DeleteOptions::default().soft()).unwrap();
-        assert_eq!(f.db.get_row("teams", &[int(1)]).unwrap().unwrap()[2], int(at));
+        assert_eq!(f.db.including_soft_deleted().get_row("teams", &[int(1)]).unwrap().unwrap()[2], int(at));
         // A new member of the team, or a post of one of its members: refused.
         let error = f.db.insert_row("members", vec![int(1500), int(1), Value::Null, text("new")]).unwrap_err();
         match &error {

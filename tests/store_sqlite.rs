@@ -234,6 +234,7 @@ fn an_invalid_schema_is_refused_at_open() {
         indexes: std::borrow::Cow::Borrowed(&[]),
         foreign_keys: std::borrow::Cow::Borrowed(&[]),
         soft_delete: None,
+        deletion: cascadia::Deletion::Hard,
     };
     static TABLES: [&TableMeta; 1] = [&BAD];
     let schema = Schema::from_static(&TABLES);

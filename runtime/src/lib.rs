@@ -75,7 +75,7 @@ pub use model::{metadata, planner};
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use database::{DEFAULT_JOB_LEASE, DEFAULT_MAX_PENDING_JOBS, Database, Page, Tx};
+pub use database::{DEFAULT_JOB_LEASE, DEFAULT_MAX_PENDING_JOBS, Database, Page, SoftDeleted, Tx};
 pub use engine::explain::{Explain, ExplainOptions, Refusal, TableCounts};
 pub use engine::integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
 pub use engine::jobs::{JobInfo, JobStatus};
@@ -92,7 +92,7 @@ pub use model::error::{
 pub use model::index_range::{ColumnRange, IndexRange};
 pub use model::job::JobId;
 pub use model::metadata::{
-    Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
+    Action, ColumnDefault, ColumnMeta, Deletion, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
 pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan};
 pub use model::position::ScanPosition;

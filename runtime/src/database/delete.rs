@@ -7,6 +7,7 @@ use super::{Database, typed_keys};
 use crate::engine::context::Ctx;
 use crate::engine::execute::batched::{check_pass, delete_batched};
 use crate::engine::execute::roots::{RootQuery, Start};
+use crate::engine::execute::soft_cascade;
 use crate::engine::explain::{Explain, ExplainOptions};
 use crate::engine::integrity::{IntegrityOptions, IntegrityReport};
 use crate::engine::jobs::{self, NewJob};
@@ -169,12 +170,16 @@ impl Database {
     ) -> Result<Outcome, Error> {
         let ctx = Ctx::new(self.store.schema())?;
         let id = self.store.schema().resolve(table)?.1;
-        match self.mode_of(id, options) {
+        match options.mode_for(ctx.meta(id)) {
             DeleteMode::Batched => {
                 let start = Self::start(ctx, id, target, options.full_scan)?;
                 let owner = jobs::new_owner();
                 let engine = self.engine(ctx, options.observer.as_ref(), &owner);
                 delete_batched(engine, id, start, options)
+            }
+            DeleteMode::SoftCascade => {
+                let start = Self::start(ctx, id, target, options.full_scan)?;
+                soft_cascade::mark_batched(&*self.store, ctx, id, start, options)
             }
             _ => self.write_one(|tx| tx.delete_target(id, target, options)),
         }
@@ -311,16 +316,28 @@ impl Database {
     }
 
     /// Clears the `#[soft_delete]` column of the rows of `table` with
-    /// primary keys `keys` (rows not soft-deleted are left alone). A
-    /// scheduled delete of one of them cancels itself at its next check
-    /// (when due, or before its next batch): rows it already deleted stay
-    /// deleted. The outcome counts the restored rows as updated.
+    /// primary keys `keys` (rows not soft-deleted are left alone), and of
+    /// the rows their soft cascade marked ([`DeleteMode::SoftCascade`]):
+    /// when every table a CASCADE reaches from `table` has a
+    /// `#[soft_delete]` column, the restore walks the rows a CASCADE would
+    /// delete and clears those that carry their root's deletion time —
+    /// rows soft-deleted at another time, for another reason, stay
+    /// soft-deleted. That walk runs one write transaction per the schema's
+    /// [`Budget`](crate::Budget), the root last, so that running the
+    /// restore again after a failure finishes it.
+    ///
+    /// A scheduled delete of one of the roots cancels itself at its next
+    /// check (when due, or before its next batch): rows it already deleted
+    /// stay deleted. The outcome counts the restored rows as updated.
     ///
     /// # Errors
     /// [`Error::NoSoftDelete`], [`Error::KeyShape`] or [`Error::TypeMismatch`]
     /// (a key of the wrong arity or type), store errors.
     pub fn restore_rows(&self, table: &str, keys: &[Key]) -> Result<Outcome, Error> {
-        self.write_one(|tx| tx.restore_rows(table, keys))
+        let ctx = Ctx::new(self.store.schema())?;
+        let id = self.store.schema().resolve(table)?.1;
+        let budget = ctx.schema.budget();
+        soft_cascade::restore_batched(&*self.store, ctx, id, keys, &budget)
     }
 
     /// What deleting the rows of `T` with primary keys `keys` would do:

@@ -13,6 +13,7 @@
 mod delete;
 mod jobs;
 mod query;
+mod soft_deleted;
 mod tx;
 
 use std::sync::Arc;
@@ -23,10 +24,9 @@ use serde::de::DeserializeOwned;
 use crate::engine::context::Ctx;
 use crate::engine::execute::batched::Engine;
 use crate::engine::guard::Guard;
-use crate::engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
+use crate::engine::options::UpdateOptions;
 use crate::engine::outcome::Outcome;
 use crate::model::error::Error;
-use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
@@ -36,6 +36,7 @@ use crate::model::value::{Key, Row, Value};
 use crate::store::{Access, Store};
 
 pub(crate) use delete::Target;
+pub use soft_deleted::SoftDeleted;
 pub use tx::Tx;
 
 /// A database: a [`Store`] and its schema, with typed CRUD and referential
@@ -49,6 +50,7 @@ pub struct Database {
     guard: Arc<Guard>,
     max_pending_jobs: usize,
     job_lease: std::time::Duration,
+    soft_deleted: SoftDeleted,
 }
 
 /// The default pending-job cap ([`Database::with_max_pending_jobs`]).
@@ -73,8 +75,10 @@ impl std::fmt::Debug for Database {
 pub struct Page<T> {
     /// The rows, in index order (index columns, then primary key).
     pub rows: Vec<T>,
-    /// Where the next page starts, when this page is full (there may be more
-    /// rows); `None` when the scan is done.
+    /// Where the next page starts, when the scan read a full page (there
+    /// may be more rows); `None` when the scan is done. With soft-deleted
+    /// rows hidden ([`SoftDeleted::Hidden`]), a page may hold fewer rows
+    /// than asked for, even none, and still have a next page.
     pub next: Option<ScanPosition>,
 }
 
@@ -91,7 +95,23 @@ impl Database {
             guard: Arc::new(Guard::default()),
             max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
             job_lease: DEFAULT_JOB_LEASE,
+            soft_deleted: SoftDeleted::Hidden,
         }
+    }
+
+    /// This database (sharing its store) with reads that return
+    /// soft-deleted rows too: `db.including_soft_deleted().get::<Post>(&1)`.
+    /// See [`SoftDeleted`] for what reads return by default.
+    pub fn including_soft_deleted(&self) -> Self {
+        Database {
+            soft_deleted: SoftDeleted::Included,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this database's reads return soft-deleted rows.
+    pub fn soft_deleted(&self) -> SoftDeleted {
+        self.soft_deleted
     }
 
     /// Sets how long a claim on a delete job lasts without a batch renewing
@@ -139,13 +159,6 @@ impl Database {
         }
     }
 
-    /// How a delete of table `table` runs with `options`: the mode the
-    /// options name.
-    pub(crate) fn mode_of(&self, table: TableId, options: &DeleteOptions) -> DeleteMode {
-        let _ = table;
-        options.mode
-    }
-
     /// The schema.
     pub fn schema(&self) -> &Schema {
         self.store.schema()
@@ -184,6 +197,7 @@ impl Database {
             tx: self.store.begin(Access::Write)?,
             savepoints,
             guard: &self.guard,
+            soft_deleted: self.soft_deleted,
         };
         let result = f(&mut tx)?;
         tx.tx.commit()?;
@@ -201,6 +215,7 @@ impl Database {
             tx: self.store.begin(Access::Read)?,
             savepoints: true,
             guard: &self.guard,
+            soft_deleted: self.soft_deleted,
         };
         f(&mut tx)
     }

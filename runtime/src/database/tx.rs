@@ -4,11 +4,11 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Database, Page, Target};
+use super::{Database, Page, SoftDeleted, Target};
 use crate::engine::context::Ctx;
 use crate::engine::execute::roots::Start;
-use crate::engine::execute::soft;
 use crate::engine::execute::{delete_sync, update_sync};
+use crate::engine::execute::{soft, soft_cascade};
 use crate::engine::guard::Guard;
 use crate::engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 use crate::engine::outcome::Outcome;
@@ -33,6 +33,8 @@ pub struct Tx<'a> {
     pub(super) savepoints: bool,
     /// Refuses children of rows being deleted.
     pub(super) guard: &'a Guard,
+    /// Whether reads return soft-deleted rows.
+    pub(super) soft_deleted: SoftDeleted,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -118,7 +120,7 @@ impl<'a> Tx<'a> {
     {
         let table = self.table_of::<T>()?;
         let key = to_key(key)?;
-        match self.get_at(table, &key)? {
+        match self.read_at(table, &key)? {
             Some(row) => Ok(Some(from_row(T::META, row)?)),
             None => Ok(None),
         }
@@ -193,11 +195,15 @@ impl<'a> Tx<'a> {
         keys: &[Key],
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
-        match options.mode {
+        match options.mode_for(self.ctx.meta(table)) {
             DeleteMode::Soft => self.atomic(|ctx, tx| soft::soft_delete(ctx, tx, table, keys)),
             DeleteMode::Scheduled(delay) => {
                 self.atomic(|ctx, tx| soft::schedule(ctx, tx, table, keys, delay, options))
             }
+            DeleteMode::SoftCascade => self.atomic(|ctx, tx| {
+                let roots = Start::Keys(keys.to_vec());
+                soft_cascade::mark_in(ctx, tx, table, roots, options)
+            }),
             _ => self.atomic(|ctx, tx| delete_sync(ctx, tx, table, keys, options)),
         }
     }
@@ -209,7 +215,7 @@ impl<'a> Tx<'a> {
     /// As [`Database::restore_rows`].
     pub fn restore_rows(&mut self, table: &str, keys: &[Key]) -> Result<Outcome, Error> {
         let table = self.resolve(table)?;
-        self.atomic(|ctx, tx| soft::restore(ctx, tx, table, keys))
+        self.atomic(|ctx, tx| soft_cascade::restore_in(ctx, tx, table, keys))
     }
 
     /// Up to `limit` rows of `range` (ordered by the index's columns, then
@@ -257,7 +263,7 @@ impl<'a> Tx<'a> {
     /// [`Error::UnknownTable`], [`Error::KeyShape`], store errors.
     pub fn get_row(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {
         let table = self.resolve(table)?;
-        self.get_at(table, key)
+        self.read_at(table, key)
     }
 
     /// Replaces the row of `table` with primary key `key` by `row` (its key
@@ -376,13 +382,16 @@ impl<'a> Tx<'a> {
         after: Option<&ScanPosition>,
         limit: usize,
     ) -> Result<Page<Row>, Error> {
-        let rows = self.tx.scan(range, after, limit)?;
+        let table = self.resolve(&range.table)?;
+        let mut rows = self.tx.scan(range, after, limit)?;
         let next = match rows.last() {
             Some(last) if rows.len() == limit => {
                 Some(ScanPosition::after_row(self.ctx.schema, range, last)?)
             }
             _ => None,
         };
+        let (ctx, shown) = (self.ctx, self.soft_deleted);
+        rows.retain(|row| shown.shows(ctx, table, row));
         Ok(Page { rows, next })
     }
 
@@ -406,9 +415,25 @@ impl<'a> Tx<'a> {
         }
     }
 
-    fn get_at(&mut self, table: TableId, key: &[Value]) -> Result<Option<Row>, Error> {
+    /// The row of `table` with primary key `key`, if it exists and this
+    /// transaction's reads show it.
+    fn read_at(&mut self, table: TableId, key: &[Value]) -> Result<Option<Row>, Error> {
         self.ctx.check_key(table, key)?;
-        self.tx.get(&self.ctx.meta(table).name, key)
+        let row = self.tx.get(&self.ctx.meta(table).name, key)?;
+        Ok(row.filter(|row| self.soft_deleted.shows(self.ctx, table, row)))
+    }
+
+    /// Sets whether this transaction's reads return soft-deleted rows
+    /// (default: as its [`Database`]'s, [`SoftDeleted::Hidden`] unless
+    /// [`Database::including_soft_deleted`]).
+    pub fn set_soft_deleted(&mut self, soft_deleted: SoftDeleted) -> &mut Self {
+        self.soft_deleted = soft_deleted;
+        self
+    }
+
+    /// Whether this transaction's reads return soft-deleted rows.
+    pub fn soft_deleted(&self) -> SoftDeleted {
+        self.soft_deleted
     }
 
     fn insert_at(&mut self, table: TableId, row: Row) -> Result<(), Error> {

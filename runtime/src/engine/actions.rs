@@ -1,16 +1,11 @@
 //! What each referential action writes in a referencing row: the values of
 //! SET NULL and SET DEFAULT (defaults evaluated now), the new key of ON
-//! UPDATE CASCADE; and a row's size as budgets count bytes.
+//! UPDATE CASCADE.
 
 use crate::engine::context::Ctx;
 use crate::model::graph::{FkEdge, FkId, TableId};
 use crate::model::metadata::{Action, ColumnDefault};
 use crate::model::value::Value;
-
-/// The serialised size of a row, as budgets count bytes.
-pub(crate) fn row_bytes(row: &[Value]) -> u64 {
-    row.iter().map(|v| v.size_bytes() as u64).sum()
-}
 
 /// The default values of `columns` of table `table`, evaluated now (a
 /// computed default once per row, as SQLite evaluates a DEFAULT expression).

@@ -153,7 +153,11 @@ pub(crate) fn explain(
     loop {
         let mut tx = store.begin(Access::Read)?;
         let mut usage = crate::engine::execute::Usage::default();
-        let progress = walk.run(ctx, &mut *tx, rows_read, &mut usage)?;
+        let budget = Budget {
+            rows_read,
+            ..Budget::UNLIMITED
+        };
+        let progress = walk.run(ctx, &mut *tx, &budget, &mut usage)?;
         drop(tx);
         if progress == Progress::Done {
             break;

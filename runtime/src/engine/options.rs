@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::engine::progress::Observer;
 use crate::model::budget::Budget;
+use crate::model::metadata::{Deletion, TableMeta};
 use crate::model::planner::FullScan;
 
 /// How a delete runs. `#[non_exhaustive]`: match with a wildcard.
@@ -35,14 +36,31 @@ pub enum DeleteMode {
     /// or scheduling it again, cancels the job. The check pass runs when
     /// the job is due.
     Scheduled(Duration),
+    /// A soft delete of the roots and of every row a CASCADE would delete,
+    /// each row's `#[soft_delete]` column set to the root's deletion time
+    /// (now, or the time the root already carries), in bounded batches as
+    /// the batched delete runs (one write transaction per [`Budget`]).
+    /// Refused, before anything is written, where the batched delete would
+    /// be (RESTRICT, NO ACTION, SET DEFAULT, `max_rows`), and by
+    /// [`Error::NoSoftDelete`](crate::Error::NoSoftDelete) when a table the
+    /// cascade reaches has no `#[soft_delete]` column. SET NULL and SET
+    /// DEFAULT rows are left as they are (their parent still exists). Rows
+    /// already soft-deleted keep their time, so
+    /// [`Database::restore_rows`](crate::Database::restore_rows) of the root
+    /// restores exactly the rows this delete marked. Running it again after
+    /// a failure finishes the marking with the root's time.
+    SoftCascade,
 }
 
 /// Options of a delete.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct DeleteOptions {
-    /// How the delete runs (default [`DeleteMode::Batched`]).
-    pub mode: DeleteMode,
+    /// How the delete runs. `None` (the default): the table's own
+    /// [`Deletion`] (`#[table(deletion = ...)]`), which is
+    /// [`DeleteMode::Batched`] unless the table says otherwise. An explicit
+    /// mode always wins ([`DeleteOptions::hard`] deletes for good).
+    pub mode: Option<DeleteMode>,
     /// Most rows the delete may write (deleted plus updated rows). Counted
     /// before anything is written (the plan in `sync` mode, the check pass
     /// in batched mode): past it the delete fails with
@@ -80,7 +98,7 @@ impl std::fmt::Debug for DeleteOptions {
 impl Default for DeleteOptions {
     fn default() -> Self {
         DeleteOptions {
-            mode: DeleteMode::Batched,
+            mode: None,
             max_rows: None,
             batch_rows: 1_000,
             budget: None,
@@ -93,8 +111,32 @@ impl Default for DeleteOptions {
 impl DeleteOptions {
     /// Sets [`mode`](Self::mode).
     pub fn mode(mut self, mode: DeleteMode) -> Self {
-        self.mode = mode;
+        self.mode = Some(mode);
         self
+    }
+
+    /// [`DeleteMode::Batched`], whatever the table's default
+    /// [`Deletion`]: the rows are deleted for good.
+    pub fn hard(self) -> Self {
+        self.mode(DeleteMode::Batched)
+    }
+
+    /// [`DeleteMode::SoftCascade`].
+    pub fn soft_cascade(self) -> Self {
+        self.mode(DeleteMode::SoftCascade)
+    }
+
+    /// The mode a delete of `table`'s rows runs in: the options' mode, else
+    /// the table's [`Deletion`].
+    pub(crate) fn mode_for(&self, table: &TableMeta) -> DeleteMode {
+        self.mode.unwrap_or(match table.deletion {
+            Deletion::Hard => DeleteMode::Batched,
+            Deletion::Soft => DeleteMode::Soft,
+            Deletion::SoftCascade => DeleteMode::SoftCascade,
+            Deletion::Scheduled { after_ms } => {
+                DeleteMode::Scheduled(Duration::from_millis(after_ms))
+            }
+        })
     }
 
     /// [`DeleteMode::Sync`].

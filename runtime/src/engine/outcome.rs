@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::engine::context::Ctx;
 use crate::model::job::JobId;
 use crate::model::metadata::Name;
+use crate::model::table::Table;
 
 /// What an operation did: rows deleted and rows updated, per table (SQL
 /// name). Tables with no row touched are absent.
@@ -22,12 +23,24 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Rows deleted from `table`.
+    /// Rows deleted from `T`'s table.
+    pub fn deleted<T: Table>(&self) -> u64 {
+        self.rows_deleted(&T::META.name)
+    }
+
+    /// Rows of `T`'s table updated (SET NULL, SET DEFAULT, ON UPDATE
+    /// actions, soft deletes).
+    pub fn updated<T: Table>(&self) -> u64 {
+        self.rows_updated(&T::META.name)
+    }
+
+    /// Rows deleted from `table` (SQL name), for dynamic schemas; 0 for a
+    /// table the operation did not touch or does not know.
     pub fn rows_deleted(&self, table: &str) -> u64 {
         self.deleted.get(table).copied().unwrap_or(0)
     }
 
-    /// Rows of `table` updated.
+    /// Rows of `table` (SQL name) updated, for dynamic schemas.
     pub fn rows_updated(&self, table: &str) -> u64 {
         self.updated.get(table).copied().unwrap_or(0)
     }

@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 use crate::model::metadata::{
-    Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, Name, TableMeta,
+    Action, ColumnDefault, ColumnMeta, Deletion, ForeignKeyMeta, IndexMeta, IndexRef, Name,
+    TableMeta,
 };
 use crate::model::value::{Value, ValueType};
 
@@ -30,6 +31,7 @@ impl TableMeta {
             indexes: Cow::Owned(Vec::new()),
             foreign_keys: Cow::Owned(Vec::new()),
             soft_delete: None,
+            deletion: Deletion::Hard,
         }
     }
 
@@ -58,6 +60,13 @@ impl TableMeta {
     /// Adds an outgoing foreign key.
     pub fn with_foreign_key(mut self, foreign_key: ForeignKeyMeta) -> Self {
         self.foreign_keys.to_mut().push(foreign_key);
+        self
+    }
+
+    /// Sets how a delete that names no mode removes the table's rows
+    /// (`#[table(deletion = ...)]`).
+    pub fn with_deletion(mut self, deletion: Deletion) -> Self {
+        self.deletion = deletion;
         self
     }
 

@@ -49,6 +49,34 @@ pub struct TableMeta {
     /// The `#[soft_delete]` column (`Option<i64>`, milliseconds since the Unix
     /// epoch), if the table has one.
     pub soft_delete: Option<Name>,
+    /// How a delete that names no mode removes the table's rows
+    /// (`#[table(deletion = ...)]`; default [`Deletion::Hard`]).
+    #[serde(default)]
+    pub deletion: Deletion,
+}
+
+/// How a delete that names no mode ([`DeleteOptions::mode`] unset) removes
+/// a table's rows: `#[table(deletion = soft)]`, `soft_cascade`, or
+/// `scheduled(seconds = ...)`. The modes other than `Hard` need a
+/// `#[soft_delete]` column. An explicit mode always wins
+/// (`DeleteOptions::hard()` deletes for good).
+///
+/// [`DeleteOptions::mode`]: crate::DeleteOptions::mode
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deletion {
+    /// A batched delete, for good (the default).
+    #[default]
+    Hard,
+    /// A soft delete of the row alone.
+    Soft,
+    /// A soft delete of the row and of every row a CASCADE would delete.
+    SoftCascade,
+    /// Soft now, for good after `after_ms` milliseconds unless restored.
+    Scheduled {
+        /// The delay, in milliseconds.
+        after_ms: u64,
+    },
 }
 
 /// One column of a [`TableMeta`].

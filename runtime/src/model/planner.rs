@@ -392,6 +392,7 @@ mod tests {
             ),
             foreign_keys: Cow::Borrowed(&[]),
             soft_delete: None,
+            deletion: Default::default(),
         }
     }
 

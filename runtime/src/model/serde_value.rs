@@ -802,6 +802,7 @@ mod tests {
             indexes: Cow::Borrowed(&[]),
             foreign_keys: Cow::Borrowed(&[]),
             soft_delete: None,
+            deletion: Default::default(),
         }
     }
 

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use super::reference::IdColumn;
 use crate::model::metadata::{
-    Action, ColumnDefault, ColumnMeta, ForeignKeyMeta, IndexMeta, IndexRef, Name, TableMeta,
+    Action, ColumnDefault, ColumnMeta, Deletion, ForeignKeyMeta, IndexMeta, IndexRef, Name,
+    TableMeta,
 };
 use crate::model::table::ColumnType;
 use crate::model::value::{Value, ValueType};
@@ -32,7 +33,14 @@ pub const fn table(
             Some(column) => Some(Cow::Borrowed(column)),
             None => None,
         },
+        deletion: Deletion::Hard,
     }
+}
+
+/// `table` with the deletion mode `#[table(deletion = ...)]` names.
+pub const fn with_deletion(mut table: TableMeta, deletion: Deletion) -> TableMeta {
+    table.deletion = deletion;
+    table
 }
 
 /// A column of Rust type `T`.

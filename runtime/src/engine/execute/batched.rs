@@ -143,7 +143,7 @@ pub(crate) fn check_pass(
         let mut tx = store.begin(Access::Read)?;
         let mut usage = Usage::default();
         transactions += 1;
-        let progress = match walk.run(ctx, &mut *tx, budget.rows_read, &mut usage) {
+        let progress = match walk.run(ctx, &mut *tx, budget, &mut usage) {
             Ok(progress) => progress,
             Err(error) => return Err(walk.with_cascade_path(ctx, &mut *tx, error)),
         };

@@ -17,13 +17,14 @@
 use std::collections::HashMap;
 
 use super::membership::Membership;
-use crate::engine::actions::{rewrites_alone, row_bytes, update_action_values};
+use crate::engine::actions::{rewrites_alone, update_action_values};
 use crate::engine::context::Ctx;
 use crate::model::error::{CascadePath, Error, Operation};
 use crate::model::graph::{Access, FkId, TableId, has_null};
 use crate::model::metadata::{Action, IndexRef, Name};
 use crate::model::value::{Key, Row, Value};
 use crate::store::Transaction;
+use crate::store::scan::row_size;
 use crate::store::{ChildScan, ChildWrite};
 
 /// Page size of the child scans of a key change.
@@ -340,7 +341,7 @@ impl<'a> Changes<'a> {
                 index
             }
         };
-        self.bytes += row_bytes(&new);
+        self.bytes += row_size(&new);
         let name = &ctx.meta(table).name;
         tx.update(name, &key, &new)?;
         let new_key = ctx.pk_of(table, &new);

@@ -22,17 +22,26 @@
 //! `explain_delete`) the walk remembers the rows it counted, up to its
 //! limit, so each is counted once.
 //!
-//! The walk stops on its read budget ([`Progress::Paused`]) so that the
-//! caller can end the read transaction and open another: frames keep their
-//! rows and scan positions across transactions.
+//! The walk stops on its budget ([`Progress::Paused`]) so that the caller
+//! can end the transaction and open another: frames keep their rows and
+//! scan positions across transactions.
+//!
+//! The same walk marks and unmarks rows for a soft cascade and its restore
+//! ([`Purpose::Mark`], with a [`Marker`]): it then follows only the CASCADE
+//! foreign keys, checks and counts nothing, and lets the marker write each
+//! row of `D` — in pre-order (a row before the rows under it) when marking,
+//! in post-order when clearing, so that the root's time outlives a failure
+//! either way.
 
 use std::collections::{HashMap, HashSet};
 
 use super::delete::Progress;
 use super::membership::Upward;
 use super::roots::{RootReader, RootSet, Start};
+use super::soft_cascade::Marker;
 use super::usage::Usage;
 use crate::engine::context::Ctx;
+use crate::model::budget::Budget;
 use crate::model::error::{CascadePath, Error, Operation};
 use crate::model::graph::{FkId, TableId, has_null};
 use crate::model::metadata::Action;
@@ -47,6 +56,9 @@ pub(crate) enum Purpose {
     Check,
     /// Record the first refusal of each foreign key and go on (explain).
     Explain,
+    /// Follow the CASCADE foreign keys only, and let the [`Marker`] write
+    /// each row (soft cascade, restore).
+    Mark,
 }
 
 /// Rows of one table of `D` whose referencing rows are being walked.
@@ -57,6 +69,11 @@ struct WalkFrame {
     fk: usize,
     key: usize,
     after: Option<ScanPosition>,
+    /// The deletion time of the root the frame's rows descend from
+    /// ([`Purpose::Mark`]; 0 otherwise).
+    at: i64,
+    /// Rows of the frame the marker has cleared (post-order).
+    cleared: usize,
 }
 
 /// Counts of a walk that counts.
@@ -89,6 +106,8 @@ pub(crate) struct Walk {
     pub(crate) truncated: bool,
     /// The first (table, key) of the roots, for [`Error::TooManyRows`].
     first_root: Key,
+    /// What writes the rows of `D` ([`Purpose::Mark`]).
+    pub(crate) marker: Option<Marker>,
 }
 
 impl Walk {
@@ -122,7 +141,22 @@ impl Walk {
             updates: vec![0; tables],
             refusals: Vec::new(),
             truncated: false,
+            marker: None,
         }
+    }
+
+    /// A walk that lets `marker` mark or clear every row of the closure of
+    /// the roots `roots` of `root_table` ([`Purpose::Mark`]).
+    pub(crate) fn marking(
+        ctx: Ctx<'_>,
+        root_table: TableId,
+        roots: Start,
+        batch_rows: usize,
+        marker: Marker,
+    ) -> Self {
+        let mut walk = Walk::new(ctx, Purpose::Mark, root_table, roots, batch_rows, None);
+        walk.marker = Some(marker);
+        walk
     }
 
     /// Counts one more row of `table` deleted (`delete`) or updated; false
@@ -157,7 +191,7 @@ impl Walk {
                         limit: counting.limit,
                     });
                 }
-                Purpose::Explain => {
+                Purpose::Explain | Purpose::Mark => {
                     self.truncated = true;
                     return Ok(false);
                 }
@@ -176,7 +210,7 @@ impl Walk {
     fn refuse(&mut self, fk: FkId, error: Error) -> Result<(), Error> {
         match self.purpose {
             Purpose::Check => Err(error),
-            Purpose::Explain => {
+            Purpose::Explain | Purpose::Mark => {
                 if !self.refusals.iter().any(|(f, _)| *f == fk) {
                     self.refusals.push((fk, error));
                 }
@@ -185,7 +219,7 @@ impl Walk {
         }
     }
 
-    fn push(&mut self, ctx: Ctx<'_>, table: TableId, rows: Vec<Row>) {
+    fn push(&mut self, ctx: Ctx<'_>, table: TableId, rows: Vec<Row>, at: i64) {
         let depth = self.frames.len();
         let keys: Vec<Key> = rows.iter().map(|row| ctx.pk_of(table, row)).collect();
         // Only rows of a table on a cycle of foreign keys can be met again
@@ -202,6 +236,8 @@ impl Walk {
             fk: 0,
             key: 0,
             after: None,
+            at,
+            cleared: 0,
         });
     }
 
@@ -216,13 +252,14 @@ impl Walk {
         super::membership::with_cascade_path(ctx, tx, self.root_table, &self.root_set, error)
     }
 
-    /// Walks until done, or until `rows_read` rows were read in this
-    /// transaction (`usage` counts them).
+    /// Walks until done, or until `budget` is spent in this transaction
+    /// (`usage` counts the work; at least one row is read per transaction,
+    /// whatever the budget).
     pub(crate) fn run(
         &mut self,
         ctx: Ctx<'_>,
         tx: &mut dyn Transaction,
-        rows_read: Option<u64>,
+        budget: &Budget,
         usage: &mut Usage,
     ) -> Result<Progress, Error> {
         loop {
@@ -230,35 +267,91 @@ impl Walk {
                 self.frames.clear();
                 return Ok(Progress::Done);
             }
-            // At least one row is read per transaction, whatever the budget.
-            if usage.rows_read > 0 && rows_read.is_some_and(|limit| usage.rows_read >= limit) {
+            if usage.rows_read > 0 && budget.exhausted(usage) {
                 return Ok(Progress::Paused);
             }
             if self.frames.is_empty() {
-                let found = self.roots.next_rows(
-                    ctx,
-                    tx,
-                    self.root_table,
-                    self.batch_rows,
-                    &mut usage.rows_read,
-                )?;
+                let limit = match self.marker {
+                    Some(_) => {
+                        (budget.rows_left(usage).min(self.batch_rows as u64) as usize).max(1)
+                    }
+                    None => self.batch_rows,
+                };
+                let found =
+                    self.roots
+                        .next_rows(ctx, tx, self.root_table, limit, &mut usage.rows_read)?;
                 if found.is_empty() {
                     return Ok(Progress::Done);
                 }
-                let mut rows = Vec::new();
-                for row in found {
-                    let key = ctx.pk_of(self.root_table, &row);
-                    if self.count(ctx, true, self.root_table, &key)? {
-                        rows.push(row);
-                    }
-                }
-                if !rows.is_empty() {
-                    self.push(ctx, self.root_table, rows);
-                }
+                self.push_roots(ctx, tx, found, usage)?;
                 continue;
             }
-            self.step(ctx, tx, usage)?;
+            self.step(ctx, tx, budget, usage)?;
         }
+    }
+
+    /// Rows held on the walk's stack.
+    pub(crate) fn held_rows(&self) -> usize {
+        self.frames.iter().map(|frame| frame.rows.len()).sum()
+    }
+
+    /// Pushes the roots `found` (counted, or grouped by deletion time and
+    /// marked by the marker).
+    fn push_roots(
+        &mut self,
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        found: Vec<Row>,
+        usage: &mut Usage,
+    ) -> Result<(), Error> {
+        let table = self.root_table;
+        if let Some(marker) = &mut self.marker {
+            for (at, rows) in marker.roots(ctx, tx, table, found, usage)? {
+                self.push(ctx, table, rows, at);
+            }
+            return Ok(());
+        }
+        let mut rows = Vec::new();
+        for row in found {
+            let key = ctx.pk_of(table, &row);
+            if self.count(ctx, true, table, &key)? {
+                rows.push(row);
+            }
+        }
+        if !rows.is_empty() {
+            self.push(ctx, table, rows, 0);
+        }
+        Ok(())
+    }
+
+    /// Pops the top frame, once the marker cleared its rows (post-order);
+    /// false when the budget ran out first.
+    fn pop(
+        &mut self,
+        ctx: Ctx<'_>,
+        tx: &mut dyn Transaction,
+        budget: &Budget,
+        usage: &mut Usage,
+    ) -> Result<bool, Error> {
+        let Some(frame) = self.frames.last_mut() else {
+            return Ok(true);
+        };
+        let table = frame.table;
+        if let Some(marker) = &mut self.marker {
+            let keys = &frame.keys[frame.cleared..];
+            frame.cleared += marker.leave(ctx, tx, table, keys, frame.at, budget, usage)?;
+            if frame.cleared < frame.keys.len() {
+                return Ok(false);
+            }
+        }
+        if let Some(frame) = self.frames.pop() {
+            if ctx.graph.tables[table].in_cycle {
+                for key in frame.keys {
+                    self.on_stack.remove(&(table, key));
+                }
+            }
+        }
+        Ok(true)
     }
 
     fn next_fk(&mut self, depth: usize) {
@@ -280,25 +373,22 @@ impl Walk {
         &mut self,
         ctx: Ctx<'_>,
         tx: &mut dyn Transaction,
+        budget: &Budget,
         usage: &mut Usage,
     ) -> Result<(), Error> {
         let depth = self.frames.len() - 1;
         let table = self.frames[depth].table;
         let incoming = &ctx.graph.tables[table].incoming;
         if self.frames[depth].fk >= incoming.len() {
-            if let Some(frame) = self.frames.pop() {
-                if ctx.graph.tables[table].in_cycle {
-                    for key in frame.keys {
-                        self.on_stack.remove(&(table, key));
-                    }
-                }
-            }
+            self.pop(ctx, tx, budget, usage)?;
             return Ok(());
         }
         let f = incoming[self.frames[depth].fk];
         let fk = ctx.fk(f);
         let counting = self.counting.is_some();
         let skip = match fk.on_delete {
+            // Marking follows the rows a CASCADE would delete, and no other.
+            _ if self.purpose == Purpose::Mark => fk.on_delete != Action::Cascade,
             // Nothing below can refuse, and nothing is counted.
             Action::Cascade => !counting && !ctx.graph.tables[fk.child].needs_check,
             // A SET NULL that changes no key cannot refuse (a delete whose
@@ -344,12 +434,20 @@ impl Walk {
             }
             let wanted = self.batch_rows - to_push.len();
             let after = self.frames[depth].after.clone();
-            let page = ctx.children(tx, fk, &values, after.as_ref(), wanted)?;
+            let mut page = ctx.children(tx, fk, &values, after.as_ref(), wanted)?;
             usage.rows_read += page.len() as u64;
+            let mut exhausted = page.len() < wanted;
+            if let Some(marker) = &mut self.marker {
+                let at = self.frames[depth].at;
+                let marked = marker.enter(ctx, tx, fk.child, &page, at, budget, usage)?;
+                if marked < page.len() {
+                    page.truncate(marked);
+                    exhausted = false;
+                }
+            }
             if let Some(last) = page.last() {
                 self.frames[depth].after = Some(ctx.child_position(fk, last));
             }
-            let exhausted = page.len() < wanted;
             for child in page {
                 let child_key = ctx.pk_of(fk.child, &child);
                 let on_stack = ctx.graph.tables[fk.child].in_cycle
@@ -419,12 +517,13 @@ impl Walk {
             if exhausted {
                 self.next_key(depth);
             }
-            if to_push.len() >= self.batch_rows || self.truncated {
+            if to_push.len() >= self.batch_rows || self.truncated || budget.exhausted(usage) {
                 break;
             }
         }
         if !to_push.is_empty() {
-            self.push(ctx, fk.child, to_push);
+            let at = self.frames[depth].at;
+            self.push(ctx, fk.child, to_push, at);
         } else if self.frames[depth].key >= self.frames[depth].keys.len() {
             self.next_fk(depth);
         }

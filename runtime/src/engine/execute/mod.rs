@@ -29,6 +29,7 @@ pub(crate) mod delete;
 pub(crate) mod membership;
 pub(crate) mod roots;
 pub(crate) mod soft;
+pub(crate) mod soft_cascade;
 mod usage;
 
 pub(crate) use usage::Usage;
