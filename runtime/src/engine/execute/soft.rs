@@ -94,7 +94,7 @@ pub(crate) fn soft_delete(
     table: TableId,
     keys: &[Key],
 ) -> Result<Outcome, Error> {
-    let (_, changed) = mark(ctx, tx, table, keys, jobs::now_ms(), false)?;
+    let (_, changed) = mark(ctx, tx, table, keys, jobs::soft_delete_time(), false)?;
     Ok(outcome(ctx, table, changed))
 }
 
@@ -112,7 +112,7 @@ pub(crate) fn schedule(
     let column = column(ctx, table)?;
     // The job runs later, with no context: the policies are asked now.
     super::ask_policies(ctx, tx, table, keys, options.batch_rows)?;
-    let at = jobs::now_ms();
+    let at = jobs::soft_delete_time();
     let (existing, changed) = mark(ctx, tx, table, keys, at, true)?;
     let mut result = outcome(ctx, table, changed);
     if existing.is_empty() {
