@@ -425,6 +425,12 @@ fn a_soft_cascade_in_a_transaction_and_a_row_that_replies_to_itself() {
         let restored = db.write(|tx| tx.restore_rows("posts", &[vec![Value::Integer(1)]]));
         assert_eq!(restored.unwrap().rows_written(), 5, "{store}");
         assert_eq!(db.rows("comments").unwrap().len(), 8, "{store}");
+        // The typed restore in a transaction, too.
+        db.write(|tx| tx.delete_with::<Post>(&[2], &DeleteOptions::default().soft_cascade()))
+            .unwrap();
+        let restored = db.write(|tx| tx.restore::<Post>(&[2])).unwrap();
+        assert_eq!(restored.rows_written(), 4, "{store}");
+        assert_eq!(db.rows("comments").unwrap().len(), 8, "{store}");
     }
 }
 

@@ -95,7 +95,7 @@ pub use model::job::JobId;
 pub use model::metadata::{
     Action, ColumnDefault, ColumnMeta, Deletion, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
-pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan};
+pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan, ReadPath};
 pub use model::position::ScanPosition;
 pub use model::schema::{ForeignKey, Schema};
 pub use model::serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};

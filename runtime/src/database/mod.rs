@@ -362,12 +362,40 @@ impl Database {
         self.write_one(|tx| tx.update_row(table, key, row, &UpdateOptions::default()))
     }
 
+    /// Replaces several untyped rows as one operation, with `options`: see
+    /// [`Tx::update_rows`].
+    ///
+    /// # Errors
+    /// As [`Tx::update_rows`].
+    pub fn update_rows(
+        &self,
+        table: &str,
+        rows: Vec<(Key, Row)>,
+        options: &UpdateOptions,
+    ) -> Result<Outcome, Error> {
+        self.write_one(|tx| tx.update_rows(table, rows, options))
+    }
+
     /// Every row of `table`, by primary key (reads the whole table).
     ///
     /// # Errors
     /// [`Error::UnknownTable`], store errors.
     pub fn rows(&self, table: &str) -> Result<Vec<Row>, Error> {
         self.read(|tx| tx.rows(table))
+    }
+
+    /// Up to `limit` untyped rows of `range`, after `after`: see
+    /// [`Tx::scan_rows`].
+    ///
+    /// # Errors
+    /// As [`Tx::scan_rows`].
+    pub fn scan_rows(
+        &self,
+        range: &IndexRange,
+        after: Option<&ScanPosition>,
+        limit: usize,
+    ) -> Result<Page<Row>, Error> {
+        self.read(|tx| tx.scan_rows(range, after, limit))
     }
 }
 

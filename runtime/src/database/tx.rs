@@ -235,6 +235,22 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// Clears the `#[soft_delete]` column of the rows of `T` with primary
+    /// keys `keys`, and of the rows their soft cascade marked: see
+    /// [`Database::restore_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::restore_rows`].
+    pub fn restore<T>(&mut self, keys: &[T::PrimaryKey]) -> Result<Outcome, Error>
+    where
+        T: Table,
+        T::PrimaryKey: Serialize,
+    {
+        let table = self.table_of::<T>()?;
+        let keys = keys.iter().map(to_key).collect::<Result<Vec<_>, _>>()?;
+        self.atomic(|ctx, tx| soft_cascade::restore_in(ctx, tx, table, &keys))
+    }
+
     /// Clears the `#[soft_delete]` column of the rows of `table` with
     /// primary keys `keys`: see [`Database::restore_rows`].
     ///

@@ -6,7 +6,7 @@
 
 use crate::engine::policy::{Policies, PolicyContext, PolicyScope};
 use crate::model::error::Error;
-use crate::model::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
+use crate::model::graph::{FkEdge, Graph, Lookup, TableId, has_null, range_for};
 use crate::model::index_range::IndexRange;
 use crate::model::metadata::{ColumnMeta, IndexRef, TableMeta};
 use crate::model::position::ScanPosition;
@@ -119,8 +119,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn child_range(&self, fk: &FkEdge) -> Result<IndexRange, Error> {
         let table = &self.meta(fk.child).name;
         match &fk.children {
-            Access::Index { index, .. } => Ok(IndexRange::new(table.clone(), index.clone())),
-            Access::Unindexed => Err(Error::InvalidRange {
+            Lookup::Index { index, .. } => Ok(IndexRange::new(table.clone(), index.clone())),
+            Lookup::Unindexed => Err(Error::InvalidRange {
                 table: table.clone(),
                 reason: "a child scan of several parents needs an index".to_owned(),
             }),
@@ -131,16 +131,16 @@ impl<'a> Ctx<'a> {
     /// index that serves `fk` (in the index's column order).
     pub(crate) fn index_prefix(&self, fk: &FkEdge, values: &[Value]) -> Key {
         match &fk.children {
-            Access::Index { order, .. } => order.iter().map(|&k| values[k].clone()).collect(),
-            Access::Unindexed => values.to_vec(),
+            Lookup::Index { order, .. } => order.iter().map(|&k| values[k].clone()).collect(),
+            Lookup::Unindexed => values.to_vec(),
         }
     }
 
     /// The position just after child `row` in the scans of [`children`](Self::children).
     pub(crate) fn child_position(&self, fk: &FkEdge, row: &[Value]) -> ScanPosition {
         let index = match &fk.children {
-            Access::Index { columns, .. } => columns.iter().map(|&c| row[c].clone()).collect(),
-            Access::Unindexed => Vec::new(),
+            Lookup::Index { columns, .. } => columns.iter().map(|&c| row[c].clone()).collect(),
+            Lookup::Unindexed => Vec::new(),
         };
         ScanPosition {
             index,
@@ -176,8 +176,8 @@ impl<'a> Ctx<'a> {
             return Ok(None);
         }
         let table = &self.meta(fk.parent).name;
-        match &fk.parent_access {
-            Access::Index {
+        match &fk.parent_lookup {
+            Lookup::Index {
                 index: IndexRef::PrimaryKey,
                 order,
                 ..

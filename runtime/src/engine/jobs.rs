@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -79,11 +80,10 @@ pub struct JobInfo {
     pub roots: u64,
     /// Where it stands.
     pub status: JobStatus,
-    /// When it was created, in milliseconds since the Unix epoch.
-    pub created_ms: i64,
-    /// When it may start, in milliseconds since the Unix epoch (scheduled
-    /// deletes); `None`: at once.
-    pub due_ms: Option<i64>,
+    /// When it was created.
+    pub created: SystemTime,
+    /// When it may start (scheduled deletes); `None`: at once.
+    pub due: Option<SystemTime>,
     /// Batches committed so far.
     pub batches: u64,
     /// Rows deleted and updated so far, per table.
@@ -121,8 +121,8 @@ impl JobState {
             table: self.stack.root_table().clone(),
             roots: self.stack.roots_count(),
             status: self.status.clone(),
-            created_ms: self.created_ms,
-            due_ms: self.due_ms,
+            created: system_time(self.created_ms),
+            due: self.due_ms.map(system_time),
             batches: self.batches,
             outcome: self.outcome(),
         }
@@ -149,10 +149,21 @@ impl JobState {
     }
 }
 
+/// The time `ms` milliseconds after the Unix epoch (before it, when
+/// negative).
+pub(crate) fn system_time(ms: i64) -> SystemTime {
+    let offset = Duration::from_millis(ms.unsigned_abs());
+    if ms >= 0 {
+        UNIX_EPOCH + offset
+    } else {
+        UNIX_EPOCH - offset
+    }
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 

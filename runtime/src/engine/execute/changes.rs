@@ -21,7 +21,7 @@ use crate::engine::actions::{rewrites_alone, update_action_values};
 use crate::engine::context::Ctx;
 use crate::engine::policy::Asked;
 use crate::model::error::{CascadePath, Error, Operation, RowChange};
-use crate::model::graph::{Access, FkId, TableId, has_null};
+use crate::model::graph::{FkId, Lookup, TableId, has_null};
 use crate::model::metadata::{Action, IndexRef, Name};
 use crate::model::value::{Key, Row, Value};
 use crate::store::Transaction;
@@ -580,7 +580,7 @@ impl<'a> Changes<'a> {
                         key: parent_key.clone(),
                         foreign_key: fk.name.clone(),
                         child_key: touched.key.clone(),
-                        deleted: self.default_parent_deleted(fk.parent, &fk.parent_access, &values),
+                        deleted: self.default_parent_deleted(fk.parent, &fk.parent_lookup, &values),
                         default_key: values,
                         via: CascadePath::default(),
                     },
@@ -649,7 +649,7 @@ impl<'a> Changes<'a> {
             let fk = ctx.fk(f);
             let entries = &by_fk[&f];
             let windowed =
-                fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+                fk.child_columns.len() == 1 && matches!(fk.children, Lookup::Index { .. });
             if !windowed {
                 for removed in entries {
                     if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
@@ -678,9 +678,9 @@ impl<'a> Changes<'a> {
 
     /// Whether the row holding a SET DEFAULT's default key was deleted by
     /// this operation (known when the key is the parent's primary key).
-    fn default_parent_deleted(&self, parent: TableId, access: &Access, values: &[Value]) -> bool {
+    fn default_parent_deleted(&self, parent: TableId, access: &Lookup, values: &[Value]) -> bool {
         match access {
-            Access::Index {
+            Lookup::Index {
                 index: IndexRef::PrimaryKey,
                 order,
                 ..
