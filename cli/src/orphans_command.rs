@@ -43,10 +43,14 @@ pub fn run(
             Fix::SetNull => None,
         };
         let mut write = match fix {
-            Fix::SetNull => Some(
-                Connection::open(&source.path)
-                    .with_context(|| format!("cannot open `{}`", source.path.display()))?,
-            ),
+            Fix::SetNull => {
+                let conn = Connection::open(&source.path)
+                    .with_context(|| format!("cannot open `{}`", source.path.display()))?;
+                // Only the FK's own columns change, to NULL: no check or
+                // native action is due, and other orphans stay as they are.
+                conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
+                Some(conn)
+            }
             Fix::Delete => None,
         };
         for table in schema.tables() {
