@@ -113,6 +113,10 @@ pub enum Command {
         /// Most rows written per transaction.
         #[arg(long)]
         budget_rows: Option<u64>,
+        /// Queue the delete as a job for `cascadia worker` (after its check
+        /// pass) instead of running it now.
+        #[arg(long, conflicts_with = "dry_run")]
+        enqueue: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,

@@ -64,12 +64,23 @@ fn parse_value(text: &str, class: ValueType, column: &str, table: &str) -> Resul
     })
 }
 
-/// Runs `delete` (or its dry run) on `keys` of `table`.
+/// What `delete` does with the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Delete them now, batch after batch.
+    Run,
+    /// Print what the delete would do.
+    DryRun,
+    /// Queue a job for `cascadia worker`.
+    Enqueue,
+}
+
+/// Runs `delete` (or its dry run, or queues it) on `keys` of `table`.
 pub fn run(
     db: &Database,
     table: &str,
     keys: &[String],
-    dry_run: bool,
+    mode: Mode,
     budget_rows: Option<u64>,
     format: Format,
 ) -> Result<()> {
@@ -78,10 +89,24 @@ pub fn run(
         bail!("no table `{table}` in the database; its tables are {}", names.join(", "));
     };
     let keys = parse_keys(meta, keys)?;
+    let mut options = DeleteOptions::default();
+    if let Some(rows) = budget_rows {
+        options = options.budget(Budget::DEFAULT.rows_written(rows.max(1)));
+    }
+    if mode == Mode::Enqueue {
+        let job = db
+            .enqueue_delete_rows(table, &keys, &options)
+            .with_context(|| format!("the delete of {table} was refused; nothing was changed"))?;
+        match format {
+            Format::Json => print_json(&json!({ "job": job.0 }))?,
+            Format::Text => println!("job {job} queued; `cascadia worker` runs it"),
+        }
+        return Ok(());
+    }
     let explain = db
         .explain_delete_rows(table, &keys, &ExplainOptions::default())
         .context("cannot explain the delete")?;
-    if dry_run {
+    if mode == Mode::DryRun {
         match format {
             Format::Json => print_json(&explain_json(table, &keys, &explain))?,
             Format::Text => print!("{}", explain_text(table, &keys, &explain)),
@@ -93,11 +118,8 @@ pub fn run(
         bar.set_style(style.progress_chars("=> "));
     }
     let observed = bar.clone();
-    let mut options = DeleteOptions::default()
-        .observer(move |progress| observed.set_position(progress.outcome.rows_written()));
-    if let Some(rows) = budget_rows {
-        options = options.budget(Budget::DEFAULT.rows_written(rows.max(1)));
-    }
+    let options =
+        options.observer(move |progress| observed.set_position(progress.outcome.rows_written()));
     let outcome = db.delete_rows(table, &keys, &options);
     bar.finish_and_clear();
     let outcome = outcome.with_context(|| format!("the delete of {table} was refused; nothing more was changed"))?;

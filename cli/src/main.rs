@@ -77,10 +77,18 @@ fn run(command: Command) -> Result<bool> {
             keys,
             dry_run,
             budget_rows,
+            enqueue,
             format,
         } => {
             let database = Source::parse(&db)?.database()?;
-            delete::run(&database, &table, &keys, dry_run, budget_rows, format)?;
+            let mode = if dry_run {
+                delete::Mode::DryRun
+            } else if enqueue {
+                delete::Mode::Enqueue
+            } else {
+                delete::Mode::Run
+            };
+            delete::run(&database, &table, &keys, mode, budget_rows, format)?;
             Ok(false)
         }
         Command::Jobs { db, action, format } => {

@@ -195,6 +195,89 @@ fn jobs_list_and_worker() {
 }
 
 #[test]
+fn a_queued_delete_is_listed_cancelled_retried_and_run_by_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = database(dir.path(), "teams.db", TEAMS);
+    let db = path_arg(&file);
+    let queued = cascadia(["delete", &db, "teams", "1", "--enqueue", "--format", "json"]);
+    assert_eq!(queued.code, 0, "{queued:?}");
+    let job: serde_json::Value = serde_json::from_str(&queued.stdout).unwrap();
+    let id = job["job"].as_u64().unwrap().to_string();
+    assert_eq!(count(&file, "members"), 5, "a queued delete waits for a worker");
+
+    let list = cascadia(["jobs", &db, "list"]);
+    assert!(list.stdout.contains(&format!("job {id}: queued, 1 root(s) of teams")), "{}", list.stdout);
+    let cancel = cascadia(["jobs", &db, "cancel", &id]);
+    assert_eq!(cancel.code, 0, "{cancel:?}");
+    let listed = cascadia(["jobs", &db, "list", "--format", "json"]);
+    let jobs: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(jobs[0]["status"], "cancelled", "{jobs}");
+    let retry = cascadia(["jobs", &db, "retry", &id]);
+    assert_eq!(retry.code, 0, "{retry:?}");
+
+    let worker = cascadia(["worker", &db, "--until-idle", "--poll-ms", "10"]);
+    assert_eq!(worker.code, 0, "{worker:?}");
+    assert!(worker.stdout.contains(&format!("job {id} finished: 4 row(s) deleted")), "{}", worker.stdout);
+    assert_eq!(count(&file, "members"), 3);
+    assert_eq!(count(&file, "tasks"), 3);
+}
+
+#[test]
+fn the_worker_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = path_arg(&database(dir.path(), "teams.db", TEAMS));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cascadia"))
+        .args(["worker", &db, "--poll-ms", "20"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it says it runs (its handler is installed by then).
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    assert!(line.contains("worker running"), "{line}");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the worker did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn inspect_graph_generate_and_dry_runs_leave_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = database(dir.path(), "teams.db", TEAMS);
+    let db = path_arg(&file);
+    let before = std::fs::read(&file).unwrap();
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let files = listing();
+    assert_eq!(cascadia(["inspect", &db]).code, 1);
+    assert_eq!(cascadia(["inspect", &db, "--format", "json"]).code, 1);
+    assert_eq!(cascadia(["graph", &db]).code, 0);
+    assert_eq!(cascadia(["generate", &db]).code, 0);
+    assert_eq!(cascadia(["orphans", &db, "--fix", "delete", "--dry-run"]).code, 1);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_eq!(listing(), files, "a read left a file beside the database");
+}
+
+#[test]
 fn errors_are_one_line_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let missing = path_arg(&dir.path().join("missing.db"));
