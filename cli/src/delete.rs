@@ -60,7 +60,9 @@ fn parse_value(text: &str, class: ValueType, column: &str, table: &str) -> Resul
             format!("`{table}.{column}` is a real column; `{text}` is not a number")
         })?),
         ValueType::Text => Value::Text(text.to_owned()),
-        ValueType::Blob => bail!("`{table}.{column}` is a blob column: the CLI cannot take blob keys"),
+        ValueType::Blob => {
+            bail!("`{table}.{column}` is a blob column: the CLI cannot take blob keys")
+        }
     })
 }
 
@@ -86,7 +88,10 @@ pub fn run(
 ) -> Result<()> {
     let Some(meta) = db.schema().table(table) else {
         let names: Vec<&str> = db.schema().tables().map(|t| &*t.name).collect();
-        bail!("no table `{table}` in the database; its tables are {}", names.join(", "));
+        bail!(
+            "no table `{table}` in the database; its tables are {}",
+            names.join(", ")
+        );
     };
     let keys = parse_keys(meta, keys)?;
     let mut options = DeleteOptions::default();
@@ -122,7 +127,8 @@ pub fn run(
         options.observer(move |progress| observed.set_position(progress.outcome.rows_written()));
     let outcome = db.delete_rows(table, &keys, &options);
     bar.finish_and_clear();
-    let outcome = outcome.with_context(|| format!("the delete of {table} was refused; nothing more was changed"))?;
+    let outcome = outcome
+        .with_context(|| format!("the delete of {table} was refused; nothing more was changed"))?;
     match format {
         Format::Json => print_json(&outcome_json(&outcome))?,
         Format::Text => print!("{}", outcome_text(&outcome)),
@@ -160,16 +166,31 @@ fn explain_text(table: &str, keys: &[Key], explain: &Explain) -> String {
         out,
         "delete {table} {} would {}",
         shown.join(", "),
-        if explain.would_succeed() { "succeed" } else { "be refused" }
+        if explain.would_succeed() {
+            "succeed"
+        } else {
+            "be refused"
+        }
     );
     for (name, counts) in &explain.tables {
-        let _ = writeln!(out, "  {name}: {} deleted, {} updated", counts.deleted, counts.updated);
+        let _ = writeln!(
+            out,
+            "  {name}: {} deleted, {} updated",
+            counts.deleted, counts.updated
+        );
     }
     for refusal in &explain.refusals {
-        let _ = writeln!(out, "  refused by {} ({}): {}", refusal.foreign_key, refusal.action, refusal.message);
+        let _ = writeln!(
+            out,
+            "  refused by {} ({}): {}",
+            refusal.foreign_key, refusal.action, refusal.message
+        );
     }
     if explain.truncated {
-        let _ = writeln!(out, "  (counting stopped early: the counts are lower bounds)");
+        let _ = writeln!(
+            out,
+            "  (counting stopped early: the counts are lower bounds)"
+        );
     }
     out
 }

@@ -79,7 +79,10 @@ pub fn generate(tables: &[TableMeta], file: &str) -> Result<String> {
         out.push('\n');
         write_struct(&mut out, tables, &names, table, table_names)?;
     }
-    let list: Vec<String> = names.iter().map(|n| format!("    {},\n", n.ident)).collect();
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| format!("    {},\n", n.ident))
+        .collect();
     let _ = write!(
         out,
         "\n/// Every table of the database.\npub static SCHEMA: Schema = schema![\n{}];\n",
@@ -142,7 +145,11 @@ fn write_struct(
         if *field != *column.name {
             column_args.push(format!("name = {:?}", &*column.name));
         }
-        if let Some(default) = column.default.as_ref().and_then(|d| default_expr(column, &d.value())) {
+        if let Some(default) = column
+            .default
+            .as_ref()
+            .and_then(|d| default_expr(column, &d.value()))
+        {
             column_args.push(format!("default = {default}"));
         }
         if !column_args.is_empty() {
@@ -153,7 +160,11 @@ fn write_struct(
             .iter()
             .filter(|fk| on_field(fk) && fk.columns[0] == column.name)
         {
-            let _ = writeln!(out, "    #[foreign_key({})]", foreign_key_args(tables, names, fk)?);
+            let _ = writeln!(
+                out,
+                "    #[foreign_key({})]",
+                foreign_key_args(tables, names, fk)?
+            );
         }
         let _ = writeln!(out, "    pub {field}: {},", rust_type(column));
     }
@@ -166,7 +177,10 @@ fn write_struct(
 /// key in key order; actions only when not `no_action`).
 fn foreign_key_args(tables: &[TableMeta], names: &[Names], fk: &ForeignKeyMeta) -> Result<String> {
     let Some(position) = tables.iter().position(|t| t.name == fk.referenced_table) else {
-        bail!("a foreign key references `{}`, which is not a table", fk.referenced_table);
+        bail!(
+            "a foreign key references `{}`, which is not a table",
+            fk.referenced_table
+        );
     };
     let (parent, parent_names) = (&tables[position], &names[position]);
     let mut args = if parent.primary_key == fk.referenced_columns {

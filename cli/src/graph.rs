@@ -38,7 +38,11 @@ fn mermaid(tables: &[TableMeta]) -> String {
             let Some(parent) = tables.iter().position(|t| t.name == fk.referenced_table) else {
                 continue;
             };
-            let _ = writeln!(out, "  t{child} -->|{}| t{parent}", quote(&label(fk, "<br/>")));
+            let _ = writeln!(
+                out,
+                "  t{child} -->|{}| t{parent}",
+                quote(&label(fk, "<br/>"))
+            );
         }
     }
     out
@@ -52,7 +56,12 @@ fn dot(tables: &[TableMeta]) -> String {
             out,
             "  {} [label={}];",
             quote(&table.name),
-            quote(&format!("{}\nPK ({})", table.name, table.primary_key.join(", "))).replace('\n', "\\n")
+            quote(&format!(
+                "{}\nPK ({})",
+                table.name,
+                table.primary_key.join(", ")
+            ))
+            .replace('\n', "\\n")
         );
     }
     for table in tables {

@@ -105,12 +105,21 @@ pub fn text(report: &Report) -> String {
         report.tables.len()
     );
     for table in &report.tables {
-        let _ = writeln!(out, "\n{}  primary key ({})", table.name, table.primary_key.join(", "));
+        let _ = writeln!(
+            out,
+            "\n{}  primary key ({})",
+            table.name,
+            table.primary_key.join(", ")
+        );
         let columns: Vec<String> = table
             .columns
             .iter()
             .map(|c| {
-                let mut text = format!("{} {}", c.name, format!("{:?}", c.value_type).to_lowercase());
+                let mut text = format!(
+                    "{} {}",
+                    c.name,
+                    format!("{:?}", c.value_type).to_lowercase()
+                );
                 if !c.nullable {
                     text.push_str(" not null");
                 }
@@ -162,7 +171,11 @@ pub fn text(report: &Report) -> String {
     }
     if !report.table_cycles.is_empty() {
         let cycles: Vec<String> = report.table_cycles.iter().map(|c| c.join(" ↔ ")).collect();
-        let _ = writeln!(out, "\ntable cycles (rows may form data cycles): {}", cycles.join("; "));
+        let _ = writeln!(
+            out,
+            "\ntable cycles (rows may form data cycles): {}",
+            cycles.join("; ")
+        );
     }
     let _ = writeln!(out, "\norphans:");
     for orphans in &report.orphans {

@@ -79,7 +79,9 @@ pub fn run(db: &Database, action: &JobsAction, format: Format) -> Result<()> {
         }
         JobsAction::Retry { id } => {
             if !db.retry_job(JobId(*id)).context("cannot retry the job")? {
-                bail!("job {id} is not failed or cancelled; `cascadia jobs DB list` shows the jobs");
+                bail!(
+                    "job {id} is not failed or cancelled; `cascadia jobs DB list` shows the jobs"
+                );
             }
             println!("job {id} queued again");
         }

@@ -45,13 +45,24 @@ pub fn declarations(tables: &[TableMeta]) -> Vec<Finding> {
 }
 
 // REFERENCES missing(id), or missing columns of an existing table
-fn target(tables: &[TableMeta], _: &TableMeta, fk: &ForeignKeyMeta, name: &str, out: &mut Vec<Finding>) {
+fn target(
+    tables: &[TableMeta],
+    _: &TableMeta,
+    fk: &ForeignKeyMeta,
+    name: &str,
+    out: &mut Vec<Finding>,
+) {
     let Some(parent) = tables.iter().find(|t| t.name == fk.referenced_table) else {
         out.push(Finding {
             kind: "missing-target",
             foreign_key: Some(name.to_owned()),
-            message: format!("the referenced table `{}` does not exist", fk.referenced_table),
-            fix: Some("create the table, or drop the foreign key (SQLite needs a table rebuild)".into()),
+            message: format!(
+                "the referenced table `{}` does not exist",
+                fk.referenced_table
+            ),
+            fix: Some(
+                "create the table, or drop the foreign key (SQLite needs a table rebuild)".into(),
+            ),
         });
         return;
     };
@@ -71,7 +82,11 @@ fn target(tables: &[TableMeta], _: &TableMeta, fk: &ForeignKeyMeta, name: &str, 
             ),
             fix: Some(format!(
                 "CREATE UNIQUE INDEX {} ON {} ({});",
-                quote(&format!("{}__by_{}", parent.name, fk.referenced_columns.join("_"))),
+                quote(&format!(
+                    "{}__by_{}",
+                    parent.name,
+                    fk.referenced_columns.join("_")
+                )),
                 quote(&parent.name),
                 quoted_list(&fk.referenced_columns)
             )),
@@ -80,7 +95,11 @@ fn target(tables: &[TableMeta], _: &TableMeta, fk: &ForeignKeyMeta, name: &str, 
 }
 
 fn quoted_list(columns: &[cascadia::metadata::Name]) -> String {
-    columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+    columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 // FOREIGN KEY (team_id) REFERENCES teams with no index starting with team_id
@@ -144,7 +163,10 @@ fn actions(table: &TableMeta, fk: &ForeignKeyMeta, name: &str, out: &mut Vec<Fin
                     fix: Some("make the column nullable, or choose another action (SQLite needs a table rebuild)".into()),
                 });
             }
-            let no_default = meta.default.as_ref().is_none_or(|d| d.value() == Value::Null);
+            let no_default = meta
+                .default
+                .as_ref()
+                .is_none_or(|d| d.value() == Value::Null);
             if action == Action::SetDefault && no_default {
                 out.push(Finding {
                     kind: "set-default-without-default",
@@ -260,7 +282,11 @@ pub fn table_cycles(tables: &[TableMeta]) -> Vec<Vec<String>> {
 /// self-referencing foreign key (`employee.reports_to → employee`), per
 /// such key: a finding each, with the first rows on a cycle. Cycles through
 /// several tables are not searched: [`table_cycles`] names the tables.
-pub fn data_cycles(conn: &Connection, tables: &[TableMeta], samples: usize) -> Result<Vec<Finding>> {
+pub fn data_cycles(
+    conn: &Connection,
+    tables: &[TableMeta],
+    samples: usize,
+) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for table in tables {
         for fk in table.foreign_keys.iter() {
@@ -285,7 +311,11 @@ pub fn data_cycles(conn: &Connection, tables: &[TableMeta], samples: usize) -> R
             if starts.is_empty() {
                 continue;
             }
-            let shown: Vec<String> = starts.iter().take(samples).map(ToString::to_string).collect();
+            let shown: Vec<String> = starts
+                .iter()
+                .take(samples)
+                .map(ToString::to_string)
+                .collect();
             findings.push(Finding {
                 kind: "data-cycle",
                 foreign_key: Some(describe(table, fk)),

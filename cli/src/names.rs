@@ -8,14 +8,29 @@ use cascadia::store::sqlite::introspect::KEYWORDS;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Names the generated file imports or defines besides the structs.
-const TAKEN_TYPES: &[&str] = &["Schema", "Table", "Serialize", "Deserialize", "Option", "String", "Vec", "SCHEMA"];
+const TAKEN_TYPES: &[&str] = &[
+    "Schema",
+    "Table",
+    "Serialize",
+    "Deserialize",
+    "Option",
+    "String",
+    "Vec",
+    "SCHEMA",
+];
 
 /// `name` with every character that cannot be in an identifier replaced
 /// by `_`, never starting with a digit, never a keyword.
 fn identifier(name: &str, prefix: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out == "_" {
         out.insert_str(0, prefix);

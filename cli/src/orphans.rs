@@ -188,8 +188,9 @@ pub fn find_all(
                 continue;
             }
             found.push(
-                find(conn, table, fk, batch_rows, samples)
-                    .with_context(|| format!("cannot look for orphans of {}", describe(table, fk)))?,
+                find(conn, table, fk, batch_rows, samples).with_context(|| {
+                    format!("cannot look for orphans of {}", describe(table, fk))
+                })?,
             );
         }
     }

@@ -100,7 +100,13 @@ pub fn run(
     Ok(remaining > 0)
 }
 
-fn text(found: &[Orphans], fix: Option<Fix>, dry_run: bool, fixed: &[Fixed], remaining: u64) -> String {
+fn text(
+    found: &[Orphans],
+    fix: Option<Fix>,
+    dry_run: bool,
+    fixed: &[Fixed],
+    remaining: u64,
+) -> String {
     let mut out = String::new();
     for orphans in found {
         let _ = write!(out, "{}: {} orphan(s)", orphans.foreign_key, orphans.count);
@@ -112,7 +118,8 @@ fn text(found: &[Orphans], fix: Option<Fix>, dry_run: bool, fixed: &[Fixed], rem
                     " — would {}",
                     match fix {
                         Some(Fix::SetNull) => "set the foreign key to NULL in them",
-                        _ => "delete them, running the actions of the foreign keys that reference them",
+                        _ =>
+                            "delete them, running the actions of the foreign keys that reference them",
                     }
                 );
             }
@@ -121,10 +128,18 @@ fn text(found: &[Orphans], fix: Option<Fix>, dry_run: bool, fixed: &[Fixed], rem
     }
     for done in fixed {
         for (table, rows) in &done.deleted {
-            let _ = writeln!(out, "fixed {}: {rows} row(s) of {table} deleted", done.foreign_key);
+            let _ = writeln!(
+                out,
+                "fixed {}: {rows} row(s) of {table} deleted",
+                done.foreign_key
+            );
         }
         if done.nulled > 0 {
-            let _ = writeln!(out, "fixed {}: {} row(s) set to NULL", done.foreign_key, done.nulled);
+            let _ = writeln!(
+                out,
+                "fixed {}: {} row(s) set to NULL",
+                done.foreign_key, done.nulled
+            );
         }
     }
     let _ = writeln!(out, "{remaining} orphan(s) remain");

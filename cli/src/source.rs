@@ -34,7 +34,9 @@ impl Source {
                 "PostgreSQL is not supported yet by the CLI; give a SQLite file path or a sqlite:// URL"
             );
         } else if let Some((scheme, _)) = argument.split_once("://") {
-            bail!("unknown database URL scheme `{scheme}`; give a SQLite file path or a sqlite:// URL");
+            bail!(
+                "unknown database URL scheme `{scheme}`; give a SQLite file path or a sqlite:// URL"
+            );
         } else {
             argument
         };
@@ -60,7 +62,8 @@ impl Source {
     /// The database's tables, read without changing anything.
     pub fn introspect(&self) -> Result<Introspection> {
         let conn = self.read_only()?;
-        introspect(&conn).with_context(|| format!("cannot read the schema of `{}`", self.path.display()))
+        introspect(&conn)
+            .with_context(|| format!("cannot read the schema of `{}`", self.path.display()))
     }
 
     /// The database's schema, validated by cascadia's rules.

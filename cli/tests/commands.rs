@@ -17,8 +17,16 @@ fn inspect_finds_orphans_fix_delete_removes_them_then_inspect_is_clean() {
 
     let inspect = cascadia(["inspect", &db]);
     assert_eq!(inspect.code, 1, "{inspect:?}");
-    assert!(inspect.stdout.contains("members(team_id) → teams(id): 2"), "{}", inspect.stdout);
-    assert!(inspect.stdout.contains("tasks(member_id) → members(id): 1"), "{}", inspect.stdout);
+    assert!(
+        inspect.stdout.contains("members(team_id) → teams(id): 2"),
+        "{}",
+        inspect.stdout
+    );
+    assert!(
+        inspect.stdout.contains("tasks(member_id) → members(id): 1"),
+        "{}",
+        inspect.stdout
+    );
     assert!(inspect.stdout.contains("[orphans]"), "{}", inspect.stdout);
 
     let fix = cascadia(["orphans", &db, "--fix", "delete", "--batch-rows", "1"]);
@@ -31,7 +39,11 @@ fn inspect_finds_orphans_fix_delete_removes_them_then_inspect_is_clean() {
 
     let again = cascadia(["inspect", &db]);
     assert_eq!(again.code, 0, "{again:?}");
-    assert!(again.stdout.contains("lint: nothing found"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("lint: nothing found"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -43,13 +55,25 @@ fn orphans_dry_run_changes_nothing_and_set_null_clears_the_key() {
 
     let dry = cascadia(["orphans", &db, "--fix", "set-null", "--dry-run"]);
     assert_eq!(dry.code, 1, "{dry:?}");
-    assert!(dry.stdout.contains("would set the foreign key to NULL"), "{}", dry.stdout);
-    assert_eq!(std::fs::read(&file).unwrap(), before, "a dry run wrote to the file");
+    assert!(
+        dry.stdout.contains("would set the foreign key to NULL"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a dry run wrote to the file"
+    );
 
     // members.team_id is NOT NULL: set-null is refused there, naming it.
     let refused = cascadia(["orphans", &db, "--fix", "set-null"]);
     assert_eq!(refused.code, 2, "{refused:?}");
-    assert!(refused.stderr.contains("members.team_id"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("members.team_id"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
 }
 
@@ -77,7 +101,9 @@ fn set_null_fix_on_a_nullable_key() {
     assert_eq!(json["remaining"], 0);
     let conn = rusqlite::Connection::open(&file).unwrap();
     let nulls: i64 = conn
-        .query_row("SELECT count(*) FROM notes WHERE book IS NULL", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM notes WHERE book IS NULL", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(nulls, 3);
 }
@@ -107,7 +133,10 @@ fn the_lint_names_the_missing_index_and_impossible_actions() {
     assert_eq!(run.code, 1, "{run:?}");
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let findings = json["findings"].as_array().unwrap();
-    let kinds: Vec<&str> = findings.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
     for kind in [
         "unindexed-foreign-key",
         "index-not-prefix",
@@ -135,15 +164,25 @@ fn graph_in_mermaid_and_dot() {
     let db = path_arg(&database(dir.path(), "teams.db", TEAMS));
     let mermaid = cascadia(["graph", &db]);
     assert_eq!(mermaid.code, 0, "{mermaid:?}");
-    assert!(mermaid.stdout.starts_with("flowchart LR\n"), "{}", mermaid.stdout);
     assert!(
-        mermaid.stdout.contains("t0 -->|\"team_id → id<br/>ON DELETE CASCADE<br/>ON UPDATE NO ACTION\"| t2"),
+        mermaid.stdout.starts_with("flowchart LR\n"),
+        "{}",
+        mermaid.stdout
+    );
+    assert!(
+        mermaid
+            .stdout
+            .contains("t0 -->|\"team_id → id<br/>ON DELETE CASCADE<br/>ON UPDATE NO ACTION\"| t2"),
         "{}",
         mermaid.stdout
     );
     let dot = cascadia(["graph", &db, "--format", "dot"]);
     assert_eq!(dot.code, 0, "{dot:?}");
-    assert!(dot.stdout.contains("\"tasks\" -> \"members\""), "{}", dot.stdout);
+    assert!(
+        dot.stdout.contains("\"tasks\" -> \"members\""),
+        "{}",
+        dot.stdout
+    );
 }
 
 #[test]
@@ -165,17 +204,29 @@ fn delete_dry_run_explains_and_delete_cascades() {
 
     let delete = cascadia(["delete", &db, "teams", "1", "--budget-rows", "1"]);
     assert_eq!(delete.code, 0, "{delete:?}");
-    assert!(delete.stdout.contains("members: 2 deleted"), "{}", delete.stdout);
+    assert!(
+        delete.stdout.contains("members: 2 deleted"),
+        "{}",
+        delete.stdout
+    );
     assert_eq!(count(&file, "teams"), 1);
     assert_eq!(count(&file, "members"), 3);
     assert_eq!(count(&file, "tasks"), 3);
 
     let bad_key = cascadia(["delete", &db, "teams", "one"]);
     assert_eq!(bad_key.code, 2, "{bad_key:?}");
-    assert!(bad_key.stderr.contains("not an integer"), "{}", bad_key.stderr);
+    assert!(
+        bad_key.stderr.contains("not an integer"),
+        "{}",
+        bad_key.stderr
+    );
     let bad_table = cascadia(["delete", &db, "team", "1"]);
     assert_eq!(bad_table.code, 2, "{bad_table:?}");
-    assert!(bad_table.stderr.contains("no table `team`"), "{}", bad_table.stderr);
+    assert!(
+        bad_table.stderr.contains("no table `team`"),
+        "{}",
+        bad_table.stderr
+    );
 }
 
 #[test]
@@ -203,10 +254,19 @@ fn a_queued_delete_is_listed_cancelled_retried_and_run_by_the_worker() {
     assert_eq!(queued.code, 0, "{queued:?}");
     let job: serde_json::Value = serde_json::from_str(&queued.stdout).unwrap();
     let id = job["job"].as_u64().unwrap().to_string();
-    assert_eq!(count(&file, "members"), 5, "a queued delete waits for a worker");
+    assert_eq!(
+        count(&file, "members"),
+        5,
+        "a queued delete waits for a worker"
+    );
 
     let list = cascadia(["jobs", &db, "list"]);
-    assert!(list.stdout.contains(&format!("job {id}: queued, 1 root(s) of teams")), "{}", list.stdout);
+    assert!(
+        list.stdout
+            .contains(&format!("job {id}: queued, 1 root(s) of teams")),
+        "{}",
+        list.stdout
+    );
     let cancel = cascadia(["jobs", &db, "cancel", &id]);
     assert_eq!(cancel.code, 0, "{cancel:?}");
     let listed = cascadia(["jobs", &db, "list", "--format", "json"]);
@@ -217,7 +277,13 @@ fn a_queued_delete_is_listed_cancelled_retried_and_run_by_the_worker() {
 
     let worker = cascadia(["worker", &db, "--until-idle", "--poll-ms", "10"]);
     assert_eq!(worker.code, 0, "{worker:?}");
-    assert!(worker.stdout.contains(&format!("job {id} finished: 4 row(s) deleted")), "{}", worker.stdout);
+    assert!(
+        worker
+            .stdout
+            .contains(&format!("job {id} finished: 4 row(s) deleted")),
+        "{}",
+        worker.stdout
+    );
     assert_eq!(count(&file, "members"), 3);
     assert_eq!(count(&file, "tasks"), 3);
 }
@@ -248,7 +314,10 @@ fn the_worker_exits_0_on_sigterm() {
             assert_eq!(status.code(), Some(0));
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the worker did not stop");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not stop"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -272,7 +341,10 @@ fn inspect_graph_generate_and_dry_runs_leave_the_file_as_it_was() {
     assert_eq!(cascadia(["inspect", &db, "--format", "json"]).code, 1);
     assert_eq!(cascadia(["graph", &db]).code, 0);
     assert_eq!(cascadia(["generate", &db]).code, 0);
-    assert_eq!(cascadia(["orphans", &db, "--fix", "delete", "--dry-run"]).code, 1);
+    assert_eq!(
+        cascadia(["orphans", &db, "--fix", "delete", "--dry-run"]).code,
+        1
+    );
     assert_eq!(std::fs::read(&file).unwrap(), before);
     assert_eq!(listing(), files, "a read left a file beside the database");
 }
@@ -292,6 +364,12 @@ fn errors_are_one_line_with_exit_code_2() {
         assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
     }
     assert!(!dir.path().join("missing.db").exists());
-    let url = cascadia(["inspect", &format!("sqlite://{}", path_arg(&database(dir.path(), "t.db", TEAMS)))]);
+    let url = cascadia([
+        "inspect",
+        &format!(
+            "sqlite://{}",
+            path_arg(&database(dir.path(), "t.db", TEAMS))
+        ),
+    ]);
     assert_eq!(url.code, 1, "{url:?}");
 }

@@ -39,7 +39,8 @@ pub fn database(dir: &Path, name: &str, sql: &str) -> PathBuf {
     let conn = Connection::open(&path).expect("a new SQLite file");
     // The bundled SQLite enforces foreign keys by default: these files
     // hold orphans on purpose.
-    conn.execute_batch("PRAGMA foreign_keys = OFF;").expect("the pragma runs");
+    conn.execute_batch("PRAGMA foreign_keys = OFF;")
+        .expect("the pragma runs");
     conn.execute_batch(sql.trim_start_matches('\u{feff}'))
         .expect("the SQL runs");
     path
@@ -47,14 +48,18 @@ pub fn database(dir: &Path, name: &str, sql: &str) -> PathBuf {
 
 /// The shared data folder (`CASCADIA_DATA`, set by `.cargo/config.toml`).
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(std::env::var("CASCADIA_DATA").expect("CASCADIA_DATA is set (see .cargo/config.toml)"))
+    PathBuf::from(
+        std::env::var("CASCADIA_DATA").expect("CASCADIA_DATA is set (see .cargo/config.toml)"),
+    )
 }
 
 /// Rows of `table` in the file at `path`.
 pub fn count(path: &Path, table: &str) -> i64 {
     let conn = Connection::open(path).expect("the file opens");
-    conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |row| row.get(0))
-        .expect("the count runs")
+    conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |row| {
+        row.get(0)
+    })
+    .expect("the count runs")
 }
 
 /// A small team schema with orphans: members 12 and 13 reference missing

@@ -165,10 +165,10 @@ fn read_table(
                 meta = meta.nullable();
             }
             if let Some(text) = default {
-                match literal(&text, value_type) {
+                match literal(&text, value_type).filter(|value| fits(value, value_type)) {
                     Some(value) => meta.default = Some(ColumnDefault::Value(value)),
                     None => introspection.notes.push(format!(
-                        "column `{name}.{column}` has the default expression `{text}`, which is not a literal: left out"
+                        "column `{name}.{column}` has the default `{text}`, which is not a literal of its class: left out"
                     )),
                 }
             }
@@ -369,11 +369,11 @@ fn identifier(name: &str) -> String {
 
 /// Rust's strict and reserved keywords (2024 edition).
 pub const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-    "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-    "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
-    "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// The storage class of a column declared with type `declared` (see the
@@ -450,6 +450,13 @@ fn literal(text: &str, class: ValueType) -> Option<Value> {
     None
 }
 
+/// Whether a default `value` belongs to the column class `class` (a
+/// default of another class is left out: cascadia's rows hold one class
+/// per column).
+fn fits(value: &Value, class: ValueType) -> bool {
+    value.value_type().is_none_or(|found| found == class)
+}
+
 /// The cascadia action that SQLite's action text (`CASCADE`, `SET NULL`,
 /// ...) names; `NO ACTION` for anything else.
 pub fn action(sql: &str) -> Action {
@@ -492,7 +499,13 @@ mod tests {
         assert_eq!(&*symbols.primary_key, ["fqn"]);
         assert_eq!(symbols.columns[0].value_type, ValueType::Text);
         assert_eq!(
-            symbols.column("kind").unwrap().default.as_ref().unwrap().value(),
+            symbols
+                .column("kind")
+                .unwrap()
+                .default
+                .as_ref()
+                .unwrap()
+                .value(),
             Value::Text("fn".into())
         );
         let edges = &found.tables[1];
