@@ -1,10 +1,11 @@
-//! `cascadia generate` on Chinook (with its native actions,
-//! `Chinook_Sqlite_fk_actions.sql`), round trip: the output is checked in
+//! `cascadia generate`, round trip. On Chinook (with its native actions,
+//! `Chinook_Sqlite_fk_actions.sql`) and on a schema of awkward names and
+//! keys (`generated/awkward.sql`): the output is checked in
 //! as `generated/chinook_schema.rs` and compiled here as a module; the test
 //! regenerates it and compares byte for byte (`CASCADIA_BLESS=1` rewrites
 //! it), compares the derive's metadata with the introspected one, then
-//! opens the database with the generated structs and runs a cascade,
-//! checked against SQLite's own actions on a copy.
+//! (Chinook) opens the database with the generated structs and runs a
+//! cascade, checked against SQLite's own actions on a copy.
 
 mod common;
 
@@ -143,4 +144,35 @@ fn the_generated_structs_open_chinook_and_cascade_as_sqlite_does() {
             table.name
         );
     }
+}
+
+/// Awkward names and keys: spaces, a keyword, composite keys, a foreign key
+/// to a unique key, TEXT keys, defaults, index names that are not
+/// identifiers.
+const AWKWARD: &str = include_str!("generated/awkward.sql");
+
+#[path = "generated/awkward_schema.rs"]
+mod awkward_schema;
+
+#[test]
+fn awkward_names_and_keys_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "awkward.db", AWKWARD);
+    let run = cascadia(["generate".as_ref(), db.as_os_str()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/generated/awkward_schema.rs");
+    if std::env::var_os("CASCADIA_BLESS").is_some() {
+        std::fs::write(&path, &run.stdout).unwrap();
+    }
+    assert!(
+        run.stdout == std::fs::read_to_string(&path).unwrap(),
+        "`cascadia generate` no longer produces awkward_schema.rs; CASCADIA_BLESS=1 rewrites it"
+    );
+    let introspected = introspect_path(&db).unwrap();
+    let derived: Vec<TableMeta> = awkward_schema::SCHEMA.tables().map(sql_only).collect();
+    let read: Vec<TableMeta> = introspected.tables.iter().map(sql_only).collect();
+    for (derived, read) in derived.iter().zip(&read) {
+        assert_eq!(derived, read, "table {}", read.name);
+    }
+    assert_eq!(derived.len(), read.len());
 }
