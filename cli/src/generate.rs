@@ -8,7 +8,9 @@
 //! Rust names (`type_name`, `field`, `rust_type`). `#[table(name)]` and
 //! `#[column(name)]` appear only where the derive's default name differs.
 //! Foreign keys keep the file's actions; the derive picks the same serving
-//! index introspection picked, so none is named.
+//! index introspection picked, so none is named. The layout is the one
+//! rustfmt gives, except that rustfmt may rewrap an attribute longer than
+//! its line width.
 
 use std::fmt::Write as _;
 
@@ -79,15 +81,20 @@ pub fn generate(tables: &[TableMeta], file: &str) -> Result<String> {
         out.push('\n');
         write_struct(&mut out, tables, &names, table, table_names)?;
     }
-    let list: Vec<String> = names
-        .iter()
-        .map(|n| format!("    {},\n", n.ident))
-        .collect();
-    let _ = write!(
-        out,
-        "\n/// Every table of the database.\npub static SCHEMA: Schema = schema![\n{}];\n",
-        list.concat()
+    // One line when it fits rustfmt's width, else one table a line, so
+    // that rustfmt leaves the file as it is.
+    let idents: Vec<&str> = names.iter().map(|n| n.ident.as_str()).collect();
+    let one_line = format!(
+        "pub static SCHEMA: Schema = schema![{}];",
+        idents.join(", ")
     );
+    let list = if one_line.len() <= 100 {
+        one_line
+    } else {
+        let lines: Vec<String> = idents.iter().map(|i| format!("    {i},\n")).collect();
+        format!("pub static SCHEMA: Schema = schema![\n{}];", lines.concat())
+    };
+    let _ = writeln!(out, "\n/// Every table of the database.\n{list}");
     Ok(out)
 }
 

@@ -51,4 +51,4 @@ pub struct Symbols {
 }
 
 /// Every table of the database.
-pub static SCHEMA: Schema = schema![OrgUnits, EdgeList, Symbols,];
+pub static SCHEMA: Schema = schema![OrgUnits, EdgeList, Symbols];
