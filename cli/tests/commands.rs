@@ -106,6 +106,23 @@ fn set_null_fix_on_a_nullable_key() {
         })
         .unwrap();
     assert_eq!(nulls, 3);
+
+    // A TEXT key of a table whose name has a space: SET NULL by the engine.
+    let dry = cascadia(["delete", &db, "Note Books", "a", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains("notes: 0 deleted, 1 updated"),
+        "{}",
+        dry.stdout
+    );
+    let delete = cascadia(["delete", &format!("sqlite://{db}"), "Note Books", "a"]);
+    assert_eq!(delete.code, 0, "{delete:?}");
+    assert!(
+        delete.stdout.contains("notes: 1 updated"),
+        "{}",
+        delete.stdout
+    );
+    assert_eq!(count(&file, "Note Books"), 0);
 }
 
 #[test]
