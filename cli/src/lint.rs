@@ -316,16 +316,28 @@ pub fn data_cycles(
                 .take(samples)
                 .map(ToString::to_string)
                 .collect();
+            let consequence = match fk.on_delete {
+                Action::Cascade => "deleting any of them deletes its whole cycle",
+                Action::Restrict | Action::NoAction => {
+                    "none of them can be deleted until its cycle is broken"
+                }
+                Action::SetNull | Action::SetDefault => {
+                    "a delete breaks the cycle by its ON DELETE action"
+                }
+            };
             findings.push(Finding {
                 kind: "data-cycle",
                 foreign_key: Some(describe(table, fk)),
                 message: format!(
-                    "{} row(s) of `{}` are on a cycle of references (first: {}): deleting one with CASCADE deletes the whole cycle; with RESTRICT or NO ACTION none can be deleted",
+                    "{} row(s) of `{}` are on a cycle of references (first: {}): {consequence}",
                     starts.len(),
                     table.name,
                     shown.join(", ")
                 ),
-                fix: Some(format!("set `{}` to NULL in one row of each cycle", fk.columns[0])),
+                fix: Some(format!(
+                    "set `{}` to NULL in one row of each cycle",
+                    fk.columns[0]
+                )),
             });
         }
     }
