@@ -31,6 +31,7 @@ mod check;
 mod children;
 pub mod ddl;
 mod error;
+pub mod introspect;
 mod jobs;
 mod sql;
 mod take;
