@@ -23,6 +23,14 @@ fn status(status: &JobStatus) -> (String, Option<String>) {
     }
 }
 
+/// Milliseconds since the Unix epoch (negative before it), as JSON shows times.
+fn unix_ms(time: std::time::SystemTime) -> i64 {
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
 fn job_json(job: &JobInfo) -> serde_json::Value {
     let (status, detail) = status(&job.status);
     json!({
@@ -31,8 +39,8 @@ fn job_json(job: &JobInfo) -> serde_json::Value {
         "roots": job.roots,
         "status": status,
         "detail": detail,
-        "created_ms": job.created_ms,
-        "due_ms": job.due_ms,
+        "created_ms": unix_ms(job.created),
+        "due_ms": job.due.map(unix_ms),
         "batches": job.batches,
         "deleted": job.outcome.deleted,
         "updated": job.outcome.updated,
