@@ -173,9 +173,20 @@ impl Database {
     /// rolled back when it returns an error. Each operation inside is atomic
     /// on its own.
     ///
+    /// `f` may fail with the application's own error type `E`, any type
+    /// that a cascadia [`Error`] converts into (`?` on a cascadia call
+    /// inside `f` converts it): a business rule aborts the transaction by
+    /// returning its error, and the caller gets that error back as it was.
+    /// When `f` returns `Ok(..)` and nothing else names `E`, name it:
+    /// `db.write(|tx| { tx.insert(&row)?; Ok::<_, cascadia::Error>(()) })`.
+    ///
     /// # Errors
-    /// What `f` returns; store errors from opening or committing.
-    pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    /// What `f` returns (everything it wrote is rolled back); store errors
+    /// from opening or committing, converted into `E`.
+    pub fn write<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.write_with(true, f)
     }
 
@@ -186,11 +197,11 @@ impl Database {
         self.write_with(false, f)
     }
 
-    fn write_with<R>(
+    fn write_with<R, E: From<Error>>(
         &self,
         savepoints: bool,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let ctx = Ctx::new(self.store.schema())?;
         let mut tx = Tx {
             ctx,
@@ -199,16 +210,22 @@ impl Database {
             guard: &self.guard,
             soft_deleted: self.soft_deleted,
         };
+        // On `Err`, `tx` is dropped uncommitted: the store rolls it back.
         let result = f(&mut tx)?;
         tx.tx.commit()?;
         Ok(result)
     }
 
     /// Runs `f` in one read transaction (writes fail with [`Error::ReadOnly`]).
+    /// As with [`Database::write`], `f` may fail with any error type `E`
+    /// that a cascadia [`Error`] converts into.
     ///
     /// # Errors
-    /// What `f` returns; store errors.
-    pub fn read<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    /// What `f` returns; store errors, converted into `E`.
+    pub fn read<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let ctx = Ctx::new(self.store.schema())?;
         let mut tx = Tx {
             ctx,
