@@ -108,3 +108,17 @@ pub use store::{
 pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
+
+/// The SQLite client the SQLite store is built on: rusqlite 0.41 with SQLite
+/// bundled (cargo feature `sqlite`). Use this re-export rather than a
+/// rusqlite of your own: `libsqlite3-sys` declares `links = "sqlite3"`, so a
+/// build holds one version of it, and only a rusqlite of the same minor
+/// version (0.41) can share it.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
+/// The synchronous PostgreSQL client the PostgreSQL store is built on
+/// (`postgres` 0.19, cargo feature `postgres`), for configuration types such
+/// as `postgres::Config` and for queries of your own beside the store.
+#[cfg(feature = "postgres")]
+pub use postgres;
