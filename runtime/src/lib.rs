@@ -82,7 +82,10 @@ pub use engine::jobs::{JobInfo, JobStatus};
 pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 pub use engine::outcome::Outcome;
 pub use engine::progress::{Observer, Progress, ProgressEvent};
-pub use engine::worker::{Worker, WorkerHandle, WorkerReport};
+pub use engine::worker::{
+    DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_WORKER_HISTORY, Worker, WorkerHandle,
+    WorkerReport,
+};
 pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{

@@ -26,6 +26,7 @@ use crate::engine::execute::batched::Engine;
 use crate::engine::guard::Guard;
 use crate::engine::options::UpdateOptions;
 use crate::engine::outcome::Outcome;
+use crate::engine::wakeup::Wakeup;
 use crate::model::error::Error;
 use crate::model::index_range::IndexRange;
 use crate::model::position::ScanPosition;
@@ -51,6 +52,8 @@ pub struct Database {
     max_pending_jobs: usize,
     job_lease: std::time::Duration,
     soft_deleted: SoftDeleted,
+    /// Raised when a job is queued, to wake this database's workers.
+    wakeup: Arc<Wakeup>,
 }
 
 /// The default pending-job cap ([`Database::with_max_pending_jobs`]).
@@ -96,6 +99,7 @@ impl Database {
             max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
             job_lease: DEFAULT_JOB_LEASE,
             soft_deleted: SoftDeleted::Hidden,
+            wakeup: Arc::new(Wakeup::default()),
         }
     }
 

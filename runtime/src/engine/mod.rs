@@ -14,4 +14,5 @@ pub(crate) mod options;
 pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod progress;
+pub(crate) mod wakeup;
 pub(crate) mod worker;
