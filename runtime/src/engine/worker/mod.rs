@@ -21,9 +21,10 @@
 //! updated), a `warn` per store error (with the retry delay), and totals
 //! after each round that did something.
 //!
-//! A SQLite store shares one connection between its clones; for a worker
-//! thread that does not wait on the main thread's connection, open a second
-//! one ([`SqliteStore::reopen`](crate::SqliteStore::reopen)).
+//! A SQLite store's clones share one writer connection (their reads take
+//! reader connections, [`SqliteOptions::pool`](crate::SqliteOptions::pool)):
+//! a worker's batches take turns with the application's writes, as any two
+//! writers of one SQLite file do.
 
 mod backoff;
 mod report;
