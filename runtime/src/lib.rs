@@ -68,6 +68,8 @@ mod index_query;
 mod model;
 pub mod semantics;
 pub mod store;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use model::{metadata, planner};
 

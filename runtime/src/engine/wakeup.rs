@@ -18,7 +18,7 @@ pub(crate) struct Wakeup {
     count: Mutex<u64>,
     raised: Condvar,
     #[cfg(feature = "tokio")]
-    pub(crate) notify: tokio::sync::Notify,
+    pub(crate) notify: ::tokio::sync::Notify,
 }
 
 impl Wakeup {

@@ -166,6 +166,18 @@ impl Worker {
         &self.wakeup
     }
 
+    /// How many entries of each kind its report keeps.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn history_len(&self) -> usize {
+        self.history
+    }
+
+    /// The wait before retry number `failures` (1 for the first).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn retry_delay(&self, failures: u32) -> Duration {
+        self.backoff.delay(failures)
+    }
+
     /// Claims the next due job for `owner`, in its own short transaction.
     fn claim(&self, owner: &str) -> Result<Option<JobId>, Error> {
         let mut tx = self.store.begin(Access::Write)?;
