@@ -59,6 +59,13 @@
 //! Start with the [`Table`](macro@Table) derive's documentation (the
 //! attribute language), then [`Database`] and [`DeleteOptions`].
 //!
+//! # Async
+//!
+//! With the cargo feature `tokio`, `cascadia::tokio::Database` runs the same
+//! operations as futures, on tokio's blocking pool, and
+//! `cascadia::tokio::WorkerTask` runs a [`Worker`] as a task that shuts
+//! down gracefully (after the batch under way).
+//!
 //! # One SQLite per build
 //!
 //! `libsqlite3-sys` declares `links = "sqlite3"`: a build holds one version
