@@ -78,11 +78,12 @@ pub use model::{metadata, planner};
 pub mod __private;
 
 pub use database::{DEFAULT_JOB_LEASE, DEFAULT_MAX_PENDING_JOBS, Database, Page, SoftDeleted, Tx};
-pub use engine::explain::{Explain, ExplainOptions, Refusal, TableCounts};
+pub use engine::explain::{Explain, ExplainOptions, PolicyRefusal, Refusal, TableCounts};
 pub use engine::integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
 pub use engine::jobs::{JobInfo, JobStatus};
 pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 pub use engine::outcome::Outcome;
+pub use engine::policy::{Denied, Policy, PolicyContext, PolicyRow};
 pub use engine::progress::{Observer, Progress, ProgressEvent};
 pub use engine::worker::{
     DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_WORKER_HISTORY, Worker, WorkerHandle,
@@ -91,8 +92,8 @@ pub use engine::worker::{
 pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
-    BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowRef, SchemaProblem,
-    StoreErrorKind,
+    BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowChange, RowRef,
+    SchemaProblem, StoreErrorKind,
 };
 pub use model::index_range::{ColumnRange, IndexRange};
 pub use model::job::JobId;

@@ -26,8 +26,10 @@ use crate::engine::execute::batched::Engine;
 use crate::engine::guard::Guard;
 use crate::engine::options::UpdateOptions;
 use crate::engine::outcome::Outcome;
+use crate::engine::policy::{Policies, Policy, PolicyContext};
 use crate::engine::wakeup::Wakeup;
 use crate::model::error::Error;
+use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
@@ -52,6 +54,8 @@ pub struct Database {
     max_pending_jobs: usize,
     job_lease: std::time::Duration,
     soft_deleted: SoftDeleted,
+    policies: Arc<Policies>,
+    context: Option<PolicyContext>,
     /// Raised when a job is queued, to wake this database's workers.
     wakeup: Arc<Wakeup>,
 }
@@ -99,8 +103,66 @@ impl Database {
             max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
             job_lease: DEFAULT_JOB_LEASE,
             soft_deleted: SoftDeleted::Hidden,
+            policies: Arc::new(Policies::default()),
+            context: None,
             wakeup: Arc::new(Wakeup::default()),
         }
+    }
+
+    /// This database with `policy` consulted for every row of `T`'s table
+    /// that an operation would change (see [`Policy`]), after the table's
+    /// policies added before; `name` names it in [`Error::PolicyDenied`].
+    /// Clones made before do not see it.
+    ///
+    /// # Panics
+    /// Never: a `T` missing from the schema has no rows to guard, and the
+    /// policy is then never consulted.
+    pub fn with_policy<T: Table>(
+        self,
+        name: impl Into<String>,
+        policy: impl Policy + 'static,
+    ) -> Self {
+        match self.store.schema().resolve(&T::META.name) {
+            Ok((_, table)) => self.add_policy(table, name.into(), Arc::new(policy)),
+            Err(_) => self,
+        }
+    }
+
+    /// [`Database::with_policy`] for the table with SQL name `table`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTable`] when the schema has no such table.
+    pub fn with_table_policy(
+        self,
+        table: &str,
+        name: impl Into<String>,
+        policy: impl Policy + 'static,
+    ) -> Result<Self, Error> {
+        let (_, id) = self.store.schema().resolve(table)?;
+        Ok(self.add_policy(id, name.into(), Arc::new(policy)))
+    }
+
+    fn add_policy(mut self, table: TableId, name: String, policy: Arc<dyn Policy>) -> Self {
+        Arc::make_mut(&mut self.policies).add(table, name.into(), policy);
+        self
+    }
+
+    /// This database (sharing its store and policies) with `context` as the
+    /// value row policies see for every operation that does not pass its
+    /// own (e.g. one handle per request, with the acting user):
+    /// `db.with_context(user).delete::<Project>(&[7])`.
+    pub fn with_context(&self, context: impl std::any::Any + Send + Sync) -> Self {
+        Database {
+            context: Some(Arc::new(context)),
+            ..self.clone()
+        }
+    }
+
+    /// The engine's view of the schema, with this database's policies and
+    /// the context `context` (else the database's own).
+    pub(crate) fn ctx<'a>(&'a self, context: Option<&'a PolicyContext>) -> Result<Ctx<'a>, Error> {
+        Ok(Ctx::new(self.store.schema())?
+            .with_policies(&self.policies, context.or(self.context.as_ref())))
     }
 
     /// This database (sharing its store) with reads that return
@@ -206,13 +268,14 @@ impl Database {
         savepoints: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let ctx = Ctx::new(self.store.schema())?;
         let mut tx = Tx {
-            ctx,
+            ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Write)?,
             savepoints,
             guard: &self.guard,
             soft_deleted: self.soft_deleted,
+            policies: &self.policies,
+            context: self.context.as_ref(),
         };
         // On `Err`, `tx` is dropped uncommitted: the store rolls it back.
         let result = f(&mut tx)?;
@@ -230,13 +293,14 @@ impl Database {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let ctx = Ctx::new(self.store.schema())?;
         let mut tx = Tx {
-            ctx,
+            ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Read)?,
             savepoints: true,
             guard: &self.guard,
             soft_deleted: self.soft_deleted,
+            policies: &self.policies,
+            context: self.context.as_ref(),
         };
         f(&mut tx)
     }

@@ -4,6 +4,7 @@
 //! the planner, the executor and typed CRUD, so every lookup goes through the
 //! same index-backed path.
 
+use crate::engine::policy::{Policies, PolicyContext, PolicyScope};
 use crate::model::error::Error;
 use crate::model::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
 use crate::model::index_range::IndexRange;
@@ -19,6 +20,8 @@ use crate::store::{ChildScan, Transaction};
 pub(crate) struct Ctx<'a> {
     pub(crate) schema: &'a Schema,
     pub(crate) graph: &'a Graph,
+    /// The operation's row policies (`None` when no policy is registered).
+    pub(crate) policy: Option<PolicyScope<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -27,7 +30,22 @@ impl<'a> Ctx<'a> {
         Ok(Ctx {
             schema,
             graph: schema.graph()?,
+            policy: None,
         })
+    }
+
+    /// This context with the row policies `policies` and the operation's
+    /// context value (no scope when `policies` is empty).
+    pub(crate) fn with_policies(
+        mut self,
+        policies: &'a Policies,
+        context: Option<&'a PolicyContext>,
+    ) -> Self {
+        self.policy = (!policies.is_empty()).then(|| PolicyScope {
+            policies,
+            context: context.map(|value| &**value),
+        });
+        self
     }
 
     pub(crate) fn meta(&self, table: TableId) -> &'a TableMeta {

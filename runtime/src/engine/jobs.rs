@@ -16,6 +16,7 @@
 //! [`Database::forget_job`](crate::Database::forget_job).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -153,6 +154,22 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time a soft delete writes: milliseconds since the Unix epoch, now,
+/// but later than every time this process wrote before — so that each soft
+/// delete and soft cascade has a time of its own, and a restore clears only
+/// the rows its own delete marked. (Two processes marking in the same
+/// millisecond may still share one.)
+pub(crate) fn soft_delete_time() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_ms();
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
 }
 
 /// A worker's id, unique to this process and call: the process id, the

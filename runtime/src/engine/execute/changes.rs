@@ -19,7 +19,8 @@ use std::collections::HashMap;
 use super::membership::Membership;
 use crate::engine::actions::{rewrites_alone, update_action_values};
 use crate::engine::context::Ctx;
-use crate::model::error::{CascadePath, Error, Operation};
+use crate::engine::policy::Asked;
+use crate::model::error::{CascadePath, Error, Operation, RowChange};
 use crate::model::graph::{Access, FkId, TableId, has_null};
 use crate::model::metadata::{Action, IndexRef, Name};
 use crate::model::value::{Key, Row, Value};
@@ -316,6 +317,7 @@ impl<'a> Changes<'a> {
         if new == old {
             return Ok(());
         }
+        self.ask(table, &old, &patch.cause)?;
         let index = match self.by_key.get(&(table, key.clone())) {
             Some(&index) => index,
             None => {
@@ -466,7 +468,8 @@ impl<'a> Changes<'a> {
     ) -> Result<bool, Error> {
         let ctx = self.ctx;
         let fk = ctx.fk(f);
-        if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) {
+        let policed = ctx.policy.is_some_and(|scope| scope.guards(fk.child));
+        if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) || policed {
             return Ok(false);
         }
         let Some(mut set) = update_action_values(ctx, fk, new_values) else {
@@ -490,6 +493,45 @@ impl<'a> Changes<'a> {
         self.bytes += written.bytes;
         self.count(written.rows)?;
         Ok(true)
+    }
+
+    /// Asks the policies of `table` about the change of `row` (an update's
+    /// rows: a delete asked them in its check pass).
+    fn ask(&self, table: TableId, row: &[Value], cause: &Cause) -> Result<(), Error> {
+        let Some(scope) = self.ctx.policy else {
+            return Ok(());
+        };
+        let asked = match cause {
+            // A delete's own rows and the rows its actions set were asked
+            // in its check pass.
+            Cause::Root if self.root.0 != Operation::Update => return Ok(()),
+            Cause::Action { delete: true, .. } => return Ok(()),
+            Cause::Root => Asked {
+                table,
+                row,
+                change: RowChange::Update,
+                fk: None,
+                parent: None,
+            },
+            Cause::Action {
+                fk,
+                parent_table,
+                parent_key,
+                action,
+                ..
+            } => Asked {
+                table,
+                row,
+                change: match action {
+                    Action::SetNull => RowChange::SetNull,
+                    Action::SetDefault => RowChange::SetDefault,
+                    _ => RowChange::KeyRewrite,
+                },
+                fk: Some(*fk),
+                parent: Some((*parent_table, parent_key.clone())),
+            },
+        };
+        scope.check(self.ctx, self.root.0, asked)
     }
 
     fn restricted(&self, table: TableId, key: &Key, fk: FkId, child_key: Key) -> Error {
