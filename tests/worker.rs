@@ -238,3 +238,101 @@ fn a_failing_store_is_retried_with_a_doubling_delay_that_stops_at_the_cap() {
     );
     assert!(db.rows("members").expect("rows").is_empty());
 }
+
+/// The `tracing` events of a worker, as `(message, numeric fields)`.
+#[derive(Default)]
+struct Recorded {
+    events: Mutex<Vec<(String, Vec<(String, u64)>)>>,
+}
+
+struct Recorder(Arc<Recorded>);
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    numbers: Vec<(String, u64)>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.numbers.push((field.name().to_owned(), value));
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.0
+            .events
+            .lock()
+            .expect("events")
+            .push((fields.message, fields.numbers));
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_worker_reports_each_job_and_its_totals_through_tracing() {
+    let db = Database::new(sqlite_file("tracing"));
+    fill(&db, 2);
+    for team in [1, 2] {
+        db.enqueue_delete::<Team>(&[team], &DeleteOptions::default())
+            .expect("enqueue");
+    }
+    let recorded = Arc::new(Recorded::default());
+    let worker = Worker::new(db.clone());
+    let report = tracing::subscriber::with_default(Recorder(recorded.clone()), || {
+        worker.run_until_idle().expect("run")
+    });
+    assert_eq!(report.jobs_finished, 2);
+    let events = recorded.events.lock().expect("events").clone();
+    let finished: Vec<_> = events
+        .iter()
+        .filter(|(message, _)| message == "worker: job finished")
+        .collect();
+    assert_eq!(finished.len(), 2, "{events:?}");
+    for (_, numbers) in &finished {
+        let deleted = numbers.iter().find(|(name, _)| name == "rows_deleted");
+        assert_eq!(
+            deleted.map(|(_, n)| *n),
+            Some(1 + MEMBERS_PER_TEAM as u64),
+            "{numbers:?}"
+        );
+    }
+    let totals = events
+        .iter()
+        .filter(|(message, _)| message == "worker: totals")
+        .last()
+        .expect("a totals event");
+    assert!(
+        totals.1.contains(&("jobs_finished".to_owned(), 2)),
+        "{totals:?}"
+    );
+    assert!(
+        totals
+            .1
+            .contains(&("rows_deleted".to_owned(), 2 * (1 + MEMBERS_PER_TEAM as u64)))
+    );
+}

@@ -19,7 +19,8 @@
 //! and the last [`Worker::history`] jobs and errors, never more. It reports
 //! through `tracing`: an `info` event per job that ends (rows deleted and
 //! updated), a `warn` per store error (with the retry delay), and totals
-//! after each round that did something.
+//! after each round that did something (and at the end of
+//! [`Worker::run_until_idle`]).
 //!
 //! A SQLite store's clones share one writer connection (their reads take
 //! reader connections, [`SqliteOptions::pool`](crate::SqliteOptions::pool)):
@@ -258,15 +259,7 @@ impl Worker {
         if !done.is_empty() {
             let mut report = report.lock().unwrap_or_else(PoisonError::into_inner);
             report.merge(done, self.history);
-            tracing::info!(
-                jobs_finished = report.jobs_finished,
-                jobs_failed = report.jobs_failed,
-                jobs_cancelled = report.jobs_cancelled,
-                rows_deleted = report.rows_deleted,
-                rows_updated = report.rows_updated,
-                store_errors = report.store_errors,
-                "worker: totals"
-            );
+            log_totals(&report);
         }
         pause
     }
@@ -279,6 +272,9 @@ impl Worker {
     pub fn run_until_idle(&self) -> Result<WorkerReport, Error> {
         let mut report = WorkerReport::default();
         self.run_into(None, &mut report)?;
+        if !report.is_empty() {
+            log_totals(&report);
+        }
         Ok(report)
     }
 
@@ -409,6 +405,19 @@ impl WorkerHandle {
         }
         report
     }
+}
+
+/// The `tracing` event with a report's counts.
+fn log_totals(report: &WorkerReport) {
+    tracing::info!(
+        jobs_finished = report.jobs_finished,
+        jobs_failed = report.jobs_failed,
+        jobs_cancelled = report.jobs_cancelled,
+        rows_deleted = report.rows_deleted,
+        rows_updated = report.rows_updated,
+        store_errors = report.store_errors,
+        "worker: totals"
+    );
 }
 
 /// A lease's length in milliseconds.
