@@ -269,3 +269,20 @@ async fn a_shutdown_lets_the_batch_under_way_commit_and_leaves_the_job_to_resume
     assert_eq!(members_of(&db, 1).await, 0);
     assert!(db.get::<Team>(1).await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_worker_task_stops_it() {
+    let db = Database::new(file_database("drop"));
+    fill(&db, 1, 5).await;
+    let worker = db.spawn_worker();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(worker);
+    // Stopped: a job queued now stays queued.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    db.enqueue_delete::<Team>(vec![1], DeleteOptions::default())
+        .await
+        .expect("enqueue");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(db.jobs().await.expect("jobs").len(), 1, "no worker ran it");
+    assert_eq!(members_of(&db, 1).await, 5);
+}

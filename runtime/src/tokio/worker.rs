@@ -10,13 +10,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::engine::wakeup::Wakeup;
 use crate::engine::worker::{Worker, WorkerReport};
 
-/// A worker running as a tokio task ([`WorkerTask::spawn`]).
+/// A worker running as a tokio task ([`WorkerTask::spawn`]). Dropping it
+/// asks the worker to stop after its current batch, without waiting;
+/// [`WorkerTask::shutdown`] waits, and returns the report.
 #[derive(Debug)]
 pub struct WorkerTask {
     stop: Arc<AtomicBool>,
     wakeup: Arc<Wakeup>,
     report: Arc<Mutex<WorkerReport>>,
-    task: ::tokio::task::JoinHandle<()>,
+    /// `None` once [`WorkerTask::shutdown`] took it.
+    task: Option<::tokio::task::JoinHandle<()>>,
 }
 
 impl WorkerTask {
@@ -39,7 +42,7 @@ impl WorkerTask {
             stop,
             wakeup,
             report,
-            task,
+            task: Some(task),
         }
     }
 
@@ -60,7 +63,9 @@ impl WorkerTask {
 
     /// Whether the task has ended.
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.task
+            .as_ref()
+            .is_none_or(::tokio::task::JoinHandle::is_finished)
     }
 
     /// Shuts the worker down gracefully: the batch under way commits (a
@@ -68,10 +73,12 @@ impl WorkerTask {
     /// position saved, for the next worker; then the task ends. Returns
     /// what the worker did. A panic of the task is reported in
     /// [`WorkerReport::errors`].
-    pub async fn shutdown(self) -> WorkerReport {
-        self.stop.store(true, Ordering::Relaxed);
-        self.wakeup.raise();
-        let ended = self.task.await;
+    pub async fn shutdown(mut self) -> WorkerReport {
+        self.request_stop();
+        let ended = match self.task.take() {
+            Some(task) => task.await,
+            None => Ok(()),
+        };
         let mut report = self
             .report
             .lock()
@@ -84,6 +91,20 @@ impl WorkerTask {
             );
         }
         report
+    }
+}
+
+impl WorkerTask {
+    /// Asks the worker to stop after its current batch, without waiting.
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wakeup.raise();
+    }
+}
+
+impl Drop for WorkerTask {
+    fn drop(&mut self) {
+        self.request_stop();
     }
 }
 
