@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cascadia::{
-    Database, Error, PoolOptions, Schema, SqliteOptions, SqliteStore, Table, Worker, schema,
+    Database, Error, PoolOptions, Schema, SqliteOptions, SqliteStore, StoreErrorKind, Table,
+    Worker, schema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,14 +23,19 @@ struct Note {
 
 static SCHEMA: Schema = schema![Note];
 
-fn file_database(name: &str, options: SqliteOptions) -> Database {
+fn file_store(name: &str, options: SqliteOptions) -> (Database, SqliteStore) {
     let dir = std::env::temp_dir().join(format!("cascadia-sqlite-pool-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("{name}.sqlite"));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    Database::new(SqliteStore::open(&path, SCHEMA.clone(), options).expect("open"))
+    let store = SqliteStore::open(&path, SCHEMA.clone(), options).expect("open");
+    (Database::new(store.clone()), store)
+}
+
+fn file_database(name: &str, options: SqliteOptions) -> Database {
+    file_store(name, options).0
 }
 
 /// Opens a write transaction on another thread that inserts note 2 and
@@ -127,11 +133,11 @@ fn with_a_pool_of_one_connection_a_read_waits_for_the_writer() {
 }
 
 #[test]
-fn four_threads_reading_through_one_reader_connection_all_finish() {
-    // Two connections: the writer and one reader. Four threads reading at
-    // once take the one reader in turn; all finish.
-    let options = SqliteOptions::default().pool(PoolOptions::default().max_connections(2));
-    let db = file_database("bounded", options);
+fn concurrent_reads_open_readers_up_to_the_pool_size_and_no_more() {
+    // Three connections: the writer and at most two readers. Eight threads
+    // reading at once share them; all finish.
+    let options = SqliteOptions::default().pool(PoolOptions::default().max_connections(3));
+    let (db, store) = file_store("bounded", options);
     for id in 0..50 {
         db.insert(&Note {
             id,
@@ -139,8 +145,12 @@ fn four_threads_reading_through_one_reader_connection_all_finish() {
         })
         .expect("insert");
     }
-    let start = Instant::now();
-    let threads: Vec<_> = (0..4)
+    assert_eq!(
+        store.open_readers(),
+        0,
+        "writes take the writer's connection"
+    );
+    let threads: Vec<_> = (0..8)
         .map(|_| {
             let db = db.clone();
             std::thread::spawn(move || {
@@ -153,7 +163,70 @@ fn four_threads_reading_through_one_reader_connection_all_finish() {
     for thread in threads {
         thread.join().expect("reader");
     }
-    assert!(start.elapsed() < Duration::from_secs(30));
+    let readers = store.open_readers();
+    assert!(
+        (1..=2).contains(&readers),
+        "{readers} readers for a pool of 3"
+    );
+}
+
+#[test]
+fn a_read_that_finds_no_free_reader_in_time_fails_with_a_connection_error() {
+    let options = SqliteOptions::default().pool(
+        PoolOptions::default()
+            .max_connections(2)
+            .connection_timeout(Duration::from_millis(100)),
+    );
+    let (db, _store) = file_store("timeout", options);
+    db.insert(&Note {
+        id: 1,
+        body: "one".into(),
+    })
+    .expect("insert");
+    // Hold the one reader in a long read transaction.
+    let (inside_tx, inside_rx) = mpsc::channel();
+    let (end_tx, end_rx) = mpsc::channel::<()>();
+    let holder = db.clone();
+    let thread = std::thread::spawn(move || {
+        holder
+            .read(|tx| {
+                let _ = tx.get::<Note>(&1)?;
+                inside_tx.send(()).expect("signal");
+                end_rx
+                    .recv_timeout(Duration::from_secs(30))
+                    .expect("end signal");
+                Ok::<_, Error>(())
+            })
+            .expect("the long read");
+    });
+    inside_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the read started");
+    let start = Instant::now();
+    let error = db.get::<Note>(&1).expect_err("no reader is free");
+    assert!(start.elapsed() >= Duration::from_millis(100));
+    assert!(
+        matches!(
+            error,
+            Error::Store {
+                kind: StoreErrorKind::Connection,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // Writes do not need a reader.
+    db.insert(&Note {
+        id: 2,
+        body: "two".into(),
+    })
+    .expect("a write meanwhile");
+    end_tx.send(()).expect("end");
+    thread.join().expect("holder");
+    assert_eq!(
+        db.get::<Note>(&2).expect("read").map(|n| n.body),
+        Some("two".into())
+    );
 }
 
 #[test]

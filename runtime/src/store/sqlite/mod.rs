@@ -442,6 +442,13 @@ impl SqliteStore {
             .collect()
     }
 
+    /// How many reader connections are open, for tests of the pool. Not
+    /// public API.
+    #[doc(hidden)]
+    pub fn open_readers(&self) -> usize {
+        self.inner.readers.opened().count()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connected> {
         // A panic mid-transaction rolls back in `Drop` before the lock is
         // released; the connection stays usable.
