@@ -277,6 +277,12 @@ impl Database {
     }
 }
 
+impl From<crate::Database> for Database {
+    fn from(db: crate::Database) -> Self {
+        Database::new(db)
+    }
+}
+
 /// Runs `f` on the blocking pool; a panic in `f` is resumed here.
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Result<R, Error> {
     match ::tokio::task::spawn_blocking(f).await {
