@@ -239,10 +239,13 @@ fn a_failing_store_is_retried_with_a_doubling_delay_that_stops_at_the_cap() {
     assert!(db.rows("members").expect("rows").is_empty());
 }
 
-/// The `tracing` events of a worker, as `(message, numeric fields)`.
+/// One `tracing` event: its message and its numeric fields.
+type Event = (String, Vec<(String, u64)>);
+
+/// The `tracing` events of a worker.
 #[derive(Default)]
 struct Recorded {
-    events: Mutex<Vec<(String, Vec<(String, u64)>)>>,
+    events: Mutex<Vec<Event>>,
 }
 
 struct Recorder(Arc<Recorded>);
@@ -323,8 +326,7 @@ fn a_worker_reports_each_job_and_its_totals_through_tracing() {
     }
     let totals = events
         .iter()
-        .filter(|(message, _)| message == "worker: totals")
-        .last()
+        .rfind(|(message, _)| message == "worker: totals")
         .expect("a totals event");
     assert!(
         totals.1.contains(&("jobs_finished".to_owned(), 2)),
