@@ -113,7 +113,7 @@ fn fill(db: &Database) {
                 tenant,
             })?;
         }
-        Ok(())
+        Ok::<_, cascadia::Error>(())
     })
     .unwrap();
 }

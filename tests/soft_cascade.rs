@@ -113,7 +113,7 @@ fn fill(db: &Database, posts: i64) {
         }
         tx.insert(&post(900, 2))?;
         tx.insert(&comment(9000, 900, None))?;
-        Ok(())
+        Ok::<_, cascadia::Error>(())
     })
     .unwrap();
 }

@@ -68,6 +68,8 @@ mod index_query;
 mod model;
 pub mod semantics;
 pub mod store;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use model::{metadata, planner};
 
@@ -83,7 +85,10 @@ pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 pub use engine::outcome::Outcome;
 pub use engine::policy::{Denied, Policy, PolicyContext, PolicyRow};
 pub use engine::progress::{Observer, Progress, ProgressEvent};
-pub use engine::worker::{Worker, WorkerHandle, WorkerReport};
+pub use engine::worker::{
+    DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_WORKER_HISTORY, Worker, WorkerHandle,
+    WorkerReport,
+};
 pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
@@ -109,3 +114,17 @@ pub use store::{
 pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
+
+/// The SQLite client the SQLite store is built on: rusqlite 0.41 with SQLite
+/// bundled (cargo feature `sqlite`). Use this re-export rather than a
+/// rusqlite of your own: `libsqlite3-sys` declares `links = "sqlite3"`, so a
+/// build holds one version of it, and only a rusqlite of the same minor
+/// version (0.41) can share it.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
+/// The synchronous PostgreSQL client the PostgreSQL store is built on
+/// (`postgres` 0.19, cargo feature `postgres`), for configuration types such
+/// as `postgres::Config` and for queries of your own beside the store.
+#[cfg(feature = "postgres")]
+pub use postgres;

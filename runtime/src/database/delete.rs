@@ -298,6 +298,7 @@ impl Database {
             true,
         )?;
         tx.commit()?;
+        self.wakeup.raise();
         Ok(job)
     }
 

@@ -27,6 +27,7 @@ use crate::engine::guard::Guard;
 use crate::engine::options::UpdateOptions;
 use crate::engine::outcome::Outcome;
 use crate::engine::policy::{Policies, Policy, PolicyContext};
+use crate::engine::wakeup::Wakeup;
 use crate::model::error::Error;
 use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
@@ -55,6 +56,8 @@ pub struct Database {
     soft_deleted: SoftDeleted,
     policies: Arc<Policies>,
     context: Option<PolicyContext>,
+    /// Raised when a job is queued, to wake this database's workers.
+    wakeup: Arc<Wakeup>,
 }
 
 /// The default pending-job cap ([`Database::with_max_pending_jobs`]).
@@ -102,6 +105,7 @@ impl Database {
             soft_deleted: SoftDeleted::Hidden,
             policies: Arc::new(Policies::default()),
             context: None,
+            wakeup: Arc::new(Wakeup::default()),
         }
     }
 
@@ -235,9 +239,20 @@ impl Database {
     /// rolled back when it returns an error. Each operation inside is atomic
     /// on its own.
     ///
+    /// `f` may fail with the application's own error type `E`, any type
+    /// that a cascadia [`Error`] converts into (`?` on a cascadia call
+    /// inside `f` converts it): a business rule aborts the transaction by
+    /// returning its error, and the caller gets that error back as it was.
+    /// When `f` returns `Ok(..)` and nothing else names `E`, name it:
+    /// `db.write(|tx| { tx.insert(&row)?; Ok::<_, cascadia::Error>(()) })`.
+    ///
     /// # Errors
-    /// What `f` returns; store errors from opening or committing.
-    pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    /// What `f` returns (everything it wrote is rolled back); store errors
+    /// from opening or committing, converted into `E`.
+    pub fn write<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.write_with(true, f)
     }
 
@@ -248,11 +263,11 @@ impl Database {
         self.write_with(false, f)
     }
 
-    fn write_with<R>(
+    fn write_with<R, E: From<Error>>(
         &self,
         savepoints: bool,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut tx = Tx {
             ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Write)?,
@@ -262,16 +277,22 @@ impl Database {
             policies: &self.policies,
             context: self.context.as_ref(),
         };
+        // On `Err`, `tx` is dropped uncommitted: the store rolls it back.
         let result = f(&mut tx)?;
         tx.tx.commit()?;
         Ok(result)
     }
 
     /// Runs `f` in one read transaction (writes fail with [`Error::ReadOnly`]).
+    /// As with [`Database::write`], `f` may fail with any error type `E`
+    /// that a cascadia [`Error`] converts into.
     ///
     /// # Errors
-    /// What `f` returns; store errors.
-    pub fn read<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    /// What `f` returns; store errors, converted into `E`.
+    pub fn read<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut tx = Tx {
             ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Read)?,

@@ -15,4 +15,5 @@ pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod policy;
 pub(crate) mod progress;
+pub(crate) mod wakeup;
 pub(crate) mod worker;
