@@ -339,45 +339,61 @@ pub fn rows_referencing(
     )
 }
 
-/// Gives each of the file's own indexes (`idx_edges_from`) a twin under
-/// the name cascadia's store looks for today (`edges__idx_edges_from`,
-/// `<table>__<index>`): until `SqliteStore` finds an existing index by its
-/// columns (issue 12, item 1), a file whose indexes have other names is
-/// refused at open, by the example and by `cascadia orphans --fix`.
-/// [`drop_cascadia_index_names`] removes the twins.
-pub fn add_cascadia_index_names(path: &Path) -> rusqlite::Result<()> {
-    let conn = Connection::open(path)?;
-    for (name, table) in own_indexes(&conn)? {
+/// Renames each of the file's own indexes (`idx_edges_from`) to the name
+/// cascadia's store looks for today (`edges__idx_edges_from`,
+/// `<table>__<index>`, which introspection reads back as `idx_edges_from`):
+/// until `SqliteStore` finds an existing index by its columns (issue 12,
+/// item 1), a file whose indexes have other names is refused at open, by
+/// the example and by `cascadia orphans --fix`. [`restore_index_names`]
+/// undoes it.
+pub fn use_cascadia_index_names(path: &Path) -> rusqlite::Result<()> {
+    rename_indexes(path, |table, name| {
+        (!name.contains("__")).then(|| format!("{table}__{name}"))
+    })
+}
+
+/// Gives the indexes [`use_cascadia_index_names`] renamed their own names
+/// back.
+pub fn restore_index_names(path: &Path) -> rusqlite::Result<()> {
+    rename_indexes(path, |table, name| {
+        name.strip_prefix(&format!("{table}__")).map(str::to_owned)
+    })
+}
+
+/// Renames, in one transaction, each index of the schema's tables to what
+/// `rename(table, name)` says (`None`: left as it is).
+fn rename_indexes(
+    path: &Path,
+    rename: impl Fn(&str, &str) -> Option<String>,
+) -> rusqlite::Result<()> {
+    let mut conn = Connection::open(path)?;
+    let tx = conn.transaction()?;
+    let indexes: Vec<(String, String)> = {
+        let mut statement = tx.prepare(
+            "SELECT name, tbl_name FROM sqlite_schema
+             WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (name, table) in indexes {
+        let Some(new_name) = TABLES
+            .contains(&table.as_str())
+            .then(|| rename(&table, &name))
+            .flatten()
+        else {
+            continue;
+        };
         let columns: Vec<String> = {
             let mut statement =
-                conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
+                tx.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
             let names = statement.query_map([&name], |row| row.get::<_, String>(0))?;
             names.collect::<Result<_, _>>()?
         };
-        conn.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS \"{table}__{name}\" ON \"{table}\" ({});",
+        tx.execute_batch(&format!(
+            "DROP INDEX \"{name}\"; CREATE INDEX \"{new_name}\" ON \"{table}\" ({});",
             columns.join(", ")
         ))?;
     }
-    Ok(())
-}
-
-/// Drops the twins [`add_cascadia_index_names`] made.
-pub fn drop_cascadia_index_names(path: &Path) -> rusqlite::Result<()> {
-    let conn = Connection::open(path)?;
-    for (name, table) in own_indexes(&conn)? {
-        conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{table}__{name}\";"))?;
-    }
-    Ok(())
-}
-
-/// `(index, table)` of the indexes the schema's SQL created.
-fn own_indexes(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut statement = conn.prepare(
-        "SELECT name, tbl_name FROM sqlite_schema
-         WHERE type = 'index' AND sql IS NOT NULL AND name NOT LIKE '%\\_\\_%' ESCAPE '\\'
-         ORDER BY name",
-    )?;
-    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    rows.collect()
+    tx.commit()
 }

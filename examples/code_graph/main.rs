@@ -15,8 +15,8 @@
 //! 2. The file is opened with `schema.rs`: the structs `cascadia generate`
 //!    wrote for it, with every foreign key then given `on_delete = cascade,
 //!    on_update = cascade`. (Until the store finds an index by its columns,
-//!    the file's indexes get twins under cascadia's names first: see
-//!    `build::add_cascadia_index_names`.)
+//!    the file's indexes are renamed to cascadia's names for the while:
+//!    see `build::use_cascadia_index_names`.)
 //! 3. `Database::check_integrity` counts the orphans per foreign key (the
 //!    counts `cascadia inspect` reports), and the orphan rows are deleted
 //!    with cascadia's batched delete, as `cascadia orphans DB --fix delete`
@@ -71,7 +71,7 @@ fn main() -> Result<()> {
     println!("== built {}", path.display());
     print_counts(&path)?;
 
-    build::add_cascadia_index_names(&path)?;
+    build::use_cascadia_index_names(&path)?;
     let db = open(&path)?;
 
     println!("\n== orphans per foreign key (Database::check_integrity)");
@@ -125,7 +125,7 @@ fn main() -> Result<()> {
                 tables.join(", ")
             );
         });
-    let outcome = db.delete_with::<Symbols>(&[hub.clone()], &options)?;
+    let outcome = db.delete_with::<Symbols>(std::slice::from_ref(&hub), &options)?;
     println!(
         "  deleted: {} symbol, {} edges, {} summary, {} entry point, {} references, {} tags, {} annotation",
         outcome.deleted::<Symbols>(),
@@ -179,6 +179,7 @@ fn main() -> Result<()> {
     );
     check(report.orphans(), 0, "orphans at the end")?;
     drop(db);
+    build::restore_index_names(&path)?;
     print_counts(&path)?;
     Ok(())
 }
