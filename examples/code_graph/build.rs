@@ -232,7 +232,8 @@ pub fn expected_orphan_rows() -> u64 {
     edges + others
 }
 
-/// Edges from and to `symbol` (an edge both ways counted once).
+/// Edges from or to `symbol` once the orphans are cleaned up (the edges
+/// that reference a [`deleted`] symbol left out).
 pub fn edges_of(symbol: usize) -> u64 {
     let gone = deleted();
     plan()
