@@ -445,7 +445,10 @@ impl<'a> Tx<'a> {
     /// [`Error::UnknownTable`], store errors.
     pub fn rows(&mut self, table: &str) -> Result<Vec<Row>, Error> {
         let id = self.resolve(table)?;
-        let range = IndexRange::new(self.ctx.meta(id).name.clone(), crate::IndexRef::PrimaryKey);
+        let range = IndexRange::new(
+            self.ctx.meta(id).name.clone(),
+            crate::model::metadata::IndexRef::PrimaryKey,
+        );
         let mut rows = Vec::new();
         let mut after = None;
         loop {

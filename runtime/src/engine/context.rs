@@ -4,8 +4,8 @@
 //! the planner, the executor and typed CRUD, so every lookup goes through the
 //! same index-backed path.
 
-use crate::engine::policy::{Policies, PolicyContext, PolicyScope};
-use crate::model::error::Error;
+use crate::engine::policy::{Asked, Policies, PolicyContext, PolicyScope};
+use crate::model::error::{Error, Operation, RowRef};
 use crate::model::graph::{FkEdge, Graph, Lookup, TableId, has_null, range_for};
 use crate::model::index_range::IndexRange;
 use crate::model::metadata::{ColumnMeta, IndexRef, TableMeta};
@@ -32,6 +32,28 @@ impl<'a> Ctx<'a> {
             graph: schema.graph()?,
             policy: None,
         })
+    }
+
+    /// Asks the operation's row policies, if any, about `asked` (see
+    /// [`PolicyScope::check`]).
+    pub(crate) fn ask(&self, operation: Operation, asked: Asked<'_>) -> Result<(), Error> {
+        let Some(scope) = self.policy else {
+            return Ok(());
+        };
+        let parent = asked.parent.map(|(table, key)| RowRef {
+            table: self.meta(table).name.clone(),
+            key,
+        });
+        scope.check(
+            operation,
+            asked.table,
+            self.meta(asked.table),
+            asked.row,
+            self.pk_of(asked.table, asked.row),
+            asked.change,
+            asked.fk.map(|f| &self.fk(f).name),
+            parent,
+        )
     }
 
     /// This context with the row policies `policies` and the operation's

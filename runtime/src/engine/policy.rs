@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::engine::context::Ctx;
-use crate::model::error::{CascadePath, Error, Operation, RowChange, RowRef};
+use crate::model::error::{CascadePath, Error, ForeignKeyName, Operation, RowChange, RowRef};
 use crate::model::graph::{FkId, TableId};
 use crate::model::metadata::{Name, TableMeta};
 use crate::model::serde_value::from_row;
@@ -79,7 +78,7 @@ pub struct PolicyRow<'a> {
     row: &'a [Value],
     key: Key,
     change: RowChange,
-    foreign_key: Option<&'a crate::model::error::ForeignKeyName>,
+    foreign_key: Option<&'a ForeignKeyName>,
     context: Option<&'a (dyn Any + Send + Sync)>,
 }
 
@@ -129,7 +128,7 @@ impl<'a> PolicyRow<'a> {
 
     /// The foreign key whose referential action reaches the row; `None` for
     /// the rows the caller named.
-    pub fn foreign_key(&self) -> Option<&'a crate::model::error::ForeignKeyName> {
+    pub fn foreign_key(&self) -> Option<&'a ForeignKeyName> {
         self.foreign_key
     }
 
@@ -198,47 +197,44 @@ impl PolicyScope<'_> {
         self.policies.by_table.contains_key(&table)
     }
 
-    /// Asks every policy of the row's table; the first refusal as
-    /// [`Error::PolicyDenied`] (its `via` holds the parent row, if any, for
-    /// the caller to extend into the cascade path).
+    /// Asks every policy of `table` about `row` (primary key `key`), which
+    /// the operation would change as `change` through `foreign_key`; the
+    /// first refusal as [`Error::PolicyDenied`] (its `via` holds `parent`,
+    /// if any, for the caller to extend into the cascade path).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn check(
         &self,
-        ctx: Ctx<'_>,
         operation: Operation,
-        asked: Asked<'_>,
+        id: TableId,
+        table: &TableMeta,
+        row: &[Value],
+        key: Key,
+        change: RowChange,
+        foreign_key: Option<&Arc<ForeignKeyName>>,
+        parent: Option<RowRef>,
     ) -> Result<(), Error> {
-        let Some(policies) = self.policies.by_table.get(&asked.table) else {
+        let Some(policies) = self.policies.by_table.get(&id) else {
             return Ok(());
         };
-        let meta = ctx.meta(asked.table);
-        let foreign_key = asked.fk.map(|f| &ctx.fk(f).name);
-        let row = PolicyRow {
-            table: meta,
-            row: asked.row,
-            key: ctx.pk_of(asked.table, asked.row),
-            change: asked.change,
+        let asked = PolicyRow {
+            table,
+            row,
+            key,
+            change,
             foreign_key: foreign_key.map(|name| &**name),
             context: self.context,
         };
         for (name, policy) in policies {
-            if let Err(denied) = policy.check(&row) {
-                let via: Vec<RowRef> = asked
-                    .parent
-                    .iter()
-                    .map(|(table, key)| RowRef {
-                        table: ctx.meta(*table).name.clone(),
-                        key: key.clone(),
-                    })
-                    .collect();
+            if let Err(denied) = policy.check(&asked) {
                 return Err(Error::PolicyDenied {
                     operation,
-                    table: meta.name.clone(),
-                    key: row.key,
-                    change: asked.change,
+                    table: table.name.clone(),
+                    key: asked.key,
+                    change,
                     foreign_key: foreign_key.cloned(),
                     policy: name.clone(),
                     reason: denied.reason,
-                    via: CascadePath::from(via),
+                    via: CascadePath::from(parent.into_iter().collect::<Vec<_>>()),
                 });
             }
         }

@@ -498,9 +498,9 @@ impl<'a> Changes<'a> {
     /// Asks the policies of `table` about the change of `row` (an update's
     /// rows: a delete asked them in its check pass).
     fn ask(&self, table: TableId, row: &[Value], cause: &Cause) -> Result<(), Error> {
-        let Some(scope) = self.ctx.policy else {
+        if self.ctx.policy.is_none() {
             return Ok(());
-        };
+        }
         let asked = match cause {
             // A delete's own rows and the rows its actions set were asked
             // in its check pass.
@@ -531,7 +531,7 @@ impl<'a> Changes<'a> {
                 parent: Some((*parent_table, parent_key.clone())),
             },
         };
-        scope.check(self.ctx, self.root.0, asked)
+        self.ctx.ask(self.root.0, asked)
     }
 
     fn restricted(&self, table: TableId, key: &Key, fk: FkId, child_key: Key) -> Error {

@@ -36,9 +36,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::delete::Progress;
+use super::marker::Marker;
 use super::membership::Upward;
 use super::roots::{RootReader, RootSet, Start};
-use super::soft_cascade::Marker;
 use super::usage::Usage;
 use crate::engine::context::Ctx;
 use crate::engine::policy::Asked;
@@ -232,10 +232,10 @@ impl Walk {
     /// Asks the policies of the row's table: a refusal fails the check, or
     /// is recorded, the first one, by explain.
     fn ask(&mut self, ctx: Ctx<'_>, asked: Asked<'_>) -> Result<(), Error> {
-        let Some(scope) = ctx.policy.filter(|_| self.purpose != Purpose::Mark) else {
+        if !self.policed(ctx) {
             return Ok(());
-        };
-        match scope.check(ctx, Operation::Delete, asked) {
+        }
+        match ctx.ask(Operation::Delete, asked) {
             Err(error) if self.purpose == Purpose::Explain => {
                 self.denied.get_or_insert(error);
                 Ok(())

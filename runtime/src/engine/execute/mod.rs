@@ -26,6 +26,7 @@ pub(crate) mod batched;
 pub(crate) mod changes;
 pub(crate) mod check;
 pub(crate) mod delete;
+pub(crate) mod marker;
 pub(crate) mod membership;
 pub(crate) mod roots;
 pub(crate) mod soft;

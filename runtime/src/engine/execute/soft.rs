@@ -59,9 +59,7 @@ fn mark(
         if existing.contains(key) {
             continue;
         }
-        if let Some(scope) = ctx.policy {
-            scope.check(ctx, Operation::Delete, Asked::deleted(table, &row, None))?;
-        }
+        ctx.ask(Operation::Delete, Asked::deleted(table, &row, None))?;
         existing.push(key.clone());
         if !row[column].is_null() && !replace {
             continue;

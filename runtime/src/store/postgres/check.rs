@@ -13,6 +13,7 @@
 use postgres::Client;
 
 use super::PostgresOptions;
+use super::catalog::table_names;
 use super::ddl::{self, DdlOptions, quote};
 use crate::model::error::Error;
 use crate::model::metadata::{Action, TableMeta};
@@ -47,10 +48,6 @@ struct Index {
 /// A declared foreign key: child table, parent table, child columns,
 /// deferrable.
 struct DeclaredKey(String, String, Vec<String>, bool);
-
-const TABLES: &str = "SELECT c.relname::text FROM pg_catalog.pg_class c \
-     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')";
 
 const COLUMNS: &str = "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text \
      FROM pg_catalog.pg_attribute a \
@@ -139,15 +136,6 @@ pub(super) fn prepare_database(
         types,
         native_foreign_keys,
     })
-}
-
-/// The tables of the current schema.
-pub(super) fn table_names(client: &mut Client) -> Result<Vec<String>, Error> {
-    Ok(client
-        .query(TABLES, &[])?
-        .iter()
-        .map(|row| row.get(0))
-        .collect())
 }
 
 fn create(client: &mut Client, schema: &Schema, options: &PostgresOptions) -> Result<(), Error> {

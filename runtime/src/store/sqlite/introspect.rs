@@ -528,7 +528,7 @@ mod tests {
         assert_eq!(edges.column("created").unwrap().value_type, ValueType::Text);
         assert!(edges.column("created").unwrap().default.is_none());
         assert_eq!(found.notes.len(), 2, "{:?}", found.notes);
-        crate::Schema::new(found.tables).unwrap();
+        crate::model::schema::Schema::new(found.tables).unwrap();
     }
 
     #[test]
