@@ -26,6 +26,11 @@ use crate::store::Transaction;
 
 /// A transaction of a [`Database`]: typed and untyped operations, each
 /// atomic (run in a savepoint and undone alone on error).
+///
+/// `Tx` is what application code holds (`db.write(|tx| ...)`), with the
+/// same operations as [`Database`]; a backend's own transaction, under it,
+/// implements the [`Transaction`](crate::Transaction) trait, which only
+/// store authors meet.
 pub struct Tx<'a> {
     pub(super) ctx: Ctx<'a>,
     pub(super) tx: Box<dyn Transaction + 'a>,
