@@ -148,6 +148,15 @@ pub trait Transaction {
     /// The schema of the store the transaction belongs to.
     fn schema(&self) -> &Schema;
 
+    /// Whether the database runs the actions of the schema's
+    /// [`native`](crate::ForeignKeyMeta::native) foreign keys itself when
+    /// a referenced key changes or a referenced row goes: then the engine
+    /// only counts their rows. False by default (a store with no foreign
+    /// keys of its own: the engine runs every action).
+    fn runs_native_actions(&self) -> bool {
+        false
+    }
+
     /// The row with primary key `key`, if any.
     ///
     /// # Errors

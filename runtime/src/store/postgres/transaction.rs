@@ -433,6 +433,11 @@ impl Transaction for PostgresTransaction<'_> {
         &self.store.schema
     }
 
+    fn runs_native_actions(&self) -> bool {
+        // PostgreSQL always runs the actions it declares.
+        true
+    }
+
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {
         let id = self.table_id(table)?;
         self.check_key(id, key)?;

@@ -1,0 +1,389 @@
+//! Opening an existing SQLite database as it is: indexes found by their
+//! columns, a refused open that changes nothing, job tables created by the
+//! first job, foreign-key actions read from the file and reconciled with
+//! the schema's, `native` keys run by SQLite and counted by cascadia.
+
+mod common;
+
+use cascadia::metadata::{ColumnMeta, ForeignKeyMeta, IndexMeta};
+use cascadia::store::sqlite::ddl::{DdlOptions, create_statements};
+use cascadia::store::sqlite::{JOBS_TABLE, ROOTS_TABLE};
+use cascadia::{
+    Action, Database, DeleteOptions, Error, IndexRef, Operation, Schema, SqliteOptions,
+    SqliteStore, Store, TableMeta, ValueType,
+};
+use common::{int, text};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cascadia-adopt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join("db.sqlite")
+}
+
+/// `artist(ArtistId, Name)`, `album(AlbumId, ArtistId → artist, Title)`
+/// with the album's FK index in the schema named `by_artist`, and `fk` as
+/// the album's key.
+fn schema(fk: ForeignKeyMeta, title_index: bool) -> Schema {
+    let mut album = TableMeta::new("album")
+        .with_column(ColumnMeta::new("AlbumId", ValueType::Integer))
+        .with_column(ColumnMeta::new("ArtistId", ValueType::Integer))
+        .with_column(ColumnMeta::new("Title", ValueType::Text))
+        .with_primary_key(["AlbumId"])
+        .with_index(IndexMeta::new("by_artist", ["ArtistId"]))
+        .with_foreign_key(fk.with_index(IndexRef::Index("by_artist".into())));
+    if title_index {
+        album = album.with_index(IndexMeta::new("by_title", ["Title"]));
+    }
+    Schema::new(vec![
+        TableMeta::new("artist")
+            .with_column(ColumnMeta::new("ArtistId", ValueType::Integer))
+            .with_column(ColumnMeta::new("Name", ValueType::Text))
+            .with_primary_key(["ArtistId"]),
+        album,
+    ])
+    .unwrap()
+}
+
+fn album_key() -> ForeignKeyMeta {
+    ForeignKeyMeta::new(["ArtistId"], "artist", ["ArtistId"])
+}
+
+/// A database written by someone else: its own index names, `actions` on
+/// the album's key, rollback journal.
+fn write_file(path: &std::path::Path, actions: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TABLE artist (ArtistId INTEGER PRIMARY KEY, Name TEXT NOT NULL);
+         CREATE TABLE album (AlbumId INTEGER PRIMARY KEY, ArtistId INTEGER NOT NULL,
+           Title TEXT NOT NULL,
+           FOREIGN KEY (ArtistId) REFERENCES artist (ArtistId) {actions});
+         CREATE INDEX IFK_AlbumArtistId ON album (ArtistId);
+         INSERT INTO artist VALUES (1, 'one'), (2, 'two');
+         INSERT INTO album VALUES (10, 1, 'a'), (11, 1, 'b'), (12, 2, 'c');"
+    ))
+    .unwrap();
+}
+
+fn bytes(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn has_table(store: &SqliteStore, name: &str) -> bool {
+    store
+        .with_connection_mut(|conn| {
+            let n: i64 = conn.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )?;
+            Ok(n > 0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_index_is_found_by_its_columns_whatever_its_name() {
+    let path = scratch("by-columns");
+    write_file(&path, "");
+    let store = SqliteStore::open(
+        &path,
+        schema(album_key().on_delete(Action::Cascade), false),
+        SqliteOptions::default(),
+    )
+    .unwrap();
+    assert!(store.foreign_key_differences().is_empty());
+    // Opening wrote nothing: no job tables until the first job.
+    assert!(!has_table(&store, JOBS_TABLE));
+    let db = Database::new(store.clone());
+    assert!(db.jobs().unwrap().is_empty());
+    let outcome = db
+        .delete_rows("artist", &[vec![int(1)]], &DeleteOptions::default())
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("album"), 2);
+    assert_eq!(
+        db.rows("album").unwrap(),
+        vec![vec![int(12), int(2), text("c")]]
+    );
+    // A scan of the schema's index reads the file's own index.
+    {
+        let mut tx = store.begin(cascadia::Access::Read).unwrap();
+        let mut range = cascadia::IndexRange::new("album", IndexRef::Index("by_artist".into()));
+        range.prefix = vec![int(2)];
+        assert_eq!(tx.scan(&range, None, 10).unwrap().len(), 1);
+    }
+    assert!(
+        store
+            .prepared_statements()
+            .iter()
+            .any(|s| s.sql.contains("INDEXED BY \"IFK_AlbumArtistId\"")),
+        "{:?}",
+        store.prepared_statements()
+    );
+    // Passed the check: the journal mode is set.
+    let mode: String = store
+        .with_connection_mut(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    // The first job creates the job tables; a finished one leaves no row.
+    db.enqueue_delete_rows("artist", &[vec![int(2)]], &DeleteOptions::default())
+        .unwrap();
+    assert!(has_table(&store, JOBS_TABLE) && has_table(&store, ROOTS_TABLE));
+    cascadia::Worker::new(db.clone()).run_until_idle().unwrap();
+    assert!(db.rows("album").unwrap().is_empty());
+    assert!(db.jobs().unwrap().is_empty());
+}
+
+#[test]
+fn a_refused_open_changes_nothing_and_names_the_create_index() {
+    let path = scratch("refused");
+    write_file(&path, "");
+    let before = bytes(&path);
+    let error = SqliteStore::open(
+        &path,
+        schema(album_key().on_delete(Action::Cascade), true),
+        SqliteOptions::default(),
+    )
+    .unwrap_err();
+    let Error::SchemaMismatch { missing } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(
+        missing,
+        &["missing index `album__by_title` on `album` (Title): CREATE INDEX \"album__by_title\" ON \"album\" (\"Title\")".to_owned()]
+    );
+    assert_eq!(bytes(&path), before, "a refused open changed the file");
+    assert!(!std::path::Path::new(&format!("{}-wal", path.display())).exists());
+    // Running the statement it names is enough.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE INDEX \"album__by_title\" ON \"album\" (\"Title\")")
+        .unwrap();
+    SqliteStore::open(
+        &path,
+        schema(album_key().on_delete(Action::Cascade), true),
+        SqliteOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_native_action_cascadia_also_runs_is_refused_naming_both() {
+    let path = scratch("conflict");
+    write_file(&path, "ON DELETE CASCADE ON UPDATE SET NULL");
+    let before = bytes(&path);
+    let error = SqliteStore::open(
+        &path,
+        schema(
+            album_key()
+                .on_delete(Action::Cascade)
+                .on_update(Action::Cascade)
+                .named("fk_album_artist"),
+            false,
+        ),
+        SqliteOptions::default(),
+    )
+    .unwrap_err();
+    let Error::NativeActions { conflicts } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(conflicts.len(), 2, "{error}");
+    assert_eq!(conflicts[0].event, Operation::Delete);
+    assert_eq!(conflicts[0].database, Action::Cascade);
+    assert_eq!(conflicts[0].schema, Some(Action::Cascade));
+    assert_eq!(conflicts[1].event, Operation::Update);
+    assert_eq!(conflicts[1].database, Action::SetNull);
+    assert_eq!(conflicts[1].schema, Some(Action::Cascade));
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            "fk_album_artist album(ArtistId) → artist has ON UPDATE SET NULL in the database, and ON UPDATE CASCADE run by cascadia in the schema"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("drop the database's action"), "{message}");
+    assert!(message.contains("#[foreign_key(..., native)]"), "{message}");
+    assert_eq!(bytes(&path), before, "a refused open changed the file");
+
+    // `native` with other actions than the file's is refused too.
+    let error = SqliteStore::open(
+        &path,
+        schema(
+            album_key()
+                .on_delete(Action::Cascade)
+                .on_update(Action::Cascade)
+                .native(),
+            false,
+        ),
+        SqliteOptions::default(),
+    )
+    .unwrap_err();
+    let Error::NativeActions { conflicts } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(conflicts.len(), 1, "{error}");
+    assert!(conflicts[0].native);
+    assert!(
+        error.to_string().contains(
+            "album(ArtistId) → artist is `native` with ON UPDATE CASCADE in the schema, but the database declares ON UPDATE SET NULL"
+        ),
+        "{error}"
+    );
+    assert_eq!(bytes(&path), before);
+}
+
+/// A `native` key: SQLite runs its actions, cascadia's counts stay right.
+#[test]
+fn a_native_key_is_run_by_sqlite_and_counted_by_cascadia() {
+    let path = scratch("native");
+    write_file(&path, "ON DELETE CASCADE ON UPDATE CASCADE");
+    let store = SqliteStore::open(
+        &path,
+        schema(
+            album_key()
+                .on_delete(Action::Cascade)
+                .on_update(Action::Cascade)
+                .native(),
+            false,
+        ),
+        SqliteOptions::default(),
+    )
+    .unwrap();
+    let db = Database::new(store);
+    let outcome = db
+        .update_row("artist", &[int(1)], vec![int(7), text("one")])
+        .unwrap();
+    assert_eq!(outcome.rows_updated("album"), 2);
+    assert_eq!(
+        db.rows("album").unwrap(),
+        vec![
+            vec![int(10), int(7), text("a")],
+            vec![int(11), int(7), text("b")],
+            vec![int(12), int(2), text("c")],
+        ]
+    );
+    let outcome = db
+        .delete_rows(
+            "artist",
+            &[vec![int(7)], vec![int(2)]],
+            &DeleteOptions::default().budget(cascadia::Budget::UNLIMITED.rows_written(1)),
+        )
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("album"), 3);
+    assert_eq!(outcome.rows_deleted("artist"), 2);
+    assert!(db.rows("album").unwrap().is_empty());
+}
+
+#[test]
+fn keys_declared_on_one_side_only_are_reported() {
+    let path = scratch("one-side");
+    write_file(&path, "");
+    // The file declares album → artist; this schema declares no key.
+    let bare = Schema::new(vec![
+        TableMeta::new("artist")
+            .with_column(ColumnMeta::new("ArtistId", ValueType::Integer))
+            .with_column(ColumnMeta::new("Name", ValueType::Text))
+            .with_primary_key(["ArtistId"]),
+        TableMeta::new("album")
+            .with_column(ColumnMeta::new("AlbumId", ValueType::Integer))
+            .with_column(ColumnMeta::new("ArtistId", ValueType::Integer))
+            .with_column(ColumnMeta::new("Title", ValueType::Text))
+            .with_primary_key(["AlbumId"]),
+    ])
+    .unwrap();
+    let store = SqliteStore::open(&path, bare, SqliteOptions::default()).unwrap();
+    assert_eq!(
+        store.foreign_key_differences(),
+        [
+            "foreign key album(ArtistId) → artist is declared in the database but not in the schema: SQLite checks it at commit, cascadia does not know it"
+        ]
+    );
+    drop(store);
+
+    // With a cascade in the file, the key the schema lacks is refused.
+    let path = scratch("one-side-cascade");
+    write_file(&path, "ON DELETE CASCADE");
+    let mut tables: Vec<TableMeta> = schema(album_key(), false).tables().cloned().collect();
+    tables[1].foreign_keys.to_mut().clear();
+    let error = SqliteStore::open(
+        &path,
+        Schema::new(tables).unwrap(),
+        SqliteOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("album(ArtistId) → artist has ON DELETE CASCADE in the database and is not in the schema"),
+        "{error}"
+    );
+
+    // A key only the schema declares: cascadia enforces it alone.
+    let path = scratch("schema-only");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE artist (ArtistId INTEGER PRIMARY KEY, Name TEXT NOT NULL);
+         CREATE TABLE album (AlbumId INTEGER PRIMARY KEY, ArtistId INTEGER NOT NULL, Title TEXT NOT NULL);
+         CREATE INDEX i ON album (ArtistId);",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(
+        &path,
+        schema(album_key().on_delete(Action::Cascade), false),
+        SqliteOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        store.foreign_key_differences(),
+        [
+            "foreign key album(ArtistId) → artist is in the schema but not declared in the database: cascadia enforces it, SQLite does not check it"
+        ]
+    );
+}
+
+#[test]
+fn cascadia_declares_native_keys_with_their_actions_and_names() {
+    let statements = create_statements(
+        &schema(
+            album_key()
+                .on_delete(Action::Cascade)
+                .native()
+                .named("fk_album_artist"),
+            false,
+        ),
+        &DdlOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        statements[1].contains(
+            "CONSTRAINT \"fk_album_artist\" FOREIGN KEY (\"ArtistId\") REFERENCES \"artist\" (\"ArtistId\") ON DELETE CASCADE ON UPDATE NO ACTION DEFERRABLE INITIALLY DEFERRED"
+        ),
+        "{}",
+        statements[1]
+    );
+    let mut tables: Vec<TableMeta> = schema(album_key(), false).tables().cloned().collect();
+    tables[1].indexes.to_mut()[0] =
+        IndexMeta::new("by_artist", ["ArtistId"]).with_sql_name("IFK_AlbumArtistId");
+    let statements =
+        create_statements(&Schema::new(tables).unwrap(), &DdlOptions::default()).unwrap();
+    assert!(
+        statements
+            .contains(&"CREATE INDEX \"IFK_AlbumArtistId\" ON \"album\" (\"ArtistId\")".to_owned()),
+        "{statements:?}"
+    );
+    // A database cascadia creates for a native key opens again, and SQLite
+    // runs the key.
+    let path = scratch("created-native");
+    let native = || schema(album_key().on_delete(Action::Cascade).native(), false);
+    let db = Database::new(SqliteStore::open(&path, native(), SqliteOptions::default()).unwrap());
+    db.insert_row("artist", vec![int(1), text("one")]).unwrap();
+    db.insert_row("album", vec![int(10), int(1), text("a")])
+        .unwrap();
+    drop(db);
+    let db = Database::new(SqliteStore::open(&path, native(), SqliteOptions::default()).unwrap());
+    let outcome = db
+        .delete_rows("artist", &[vec![int(1)]], &DeleteOptions::default())
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("album"), 1);
+}
