@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Artist {
     #[primary_key]
     pub artist_id: u32,
+    #[unique]
     pub name: String,
 }
 
@@ -50,6 +51,10 @@ fn rename_all_names_columns_and_leaves_the_fields_to_serde() {
         ]
     );
     assert_eq!(album.name, "Album");
+    // Default index names are query methods: snake_case from the columns.
+    assert_eq!(Artist::META.indexes[0].name, "by_name");
+    assert_eq!(&*Artist::META.indexes[0].columns, ["Name"]);
+    let _ = Artist::indexes().by_name();
     assert_eq!(&*album.primary_key, ["AlbumId"]);
     assert_eq!(
         album.foreign_keys[0].referenced_columns[..],
