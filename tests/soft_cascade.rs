@@ -174,7 +174,9 @@ fn a_soft_cascade_marks_what_a_cascade_would_delete_and_reads_hide_it() {
         assert!(db.get::<Comment>(&12).unwrap().is_none(), "{store}");
         assert!(db.get::<Post>(&900).unwrap().is_some(), "{store}");
         let by_post = Filter::new("post_id", FilterOp::Eq, 2i64);
-        let visible: Vec<Comment> = db.query(&[by_post.clone()], FullScan::Refuse).unwrap();
+        let visible: Vec<Comment> = db
+            .query(std::slice::from_ref(&by_post), FullScan::Refuse)
+            .unwrap();
         assert!(visible.is_empty(), "{store}: {visible:?}");
         let all: Vec<Comment> = (db.including_soft_deleted())
             .query(&[by_post], FullScan::Refuse)
