@@ -387,3 +387,43 @@ fn cascadia_declares_native_keys_with_their_actions_and_names() {
         .unwrap();
     assert_eq!(outcome.rows_deleted("album"), 1);
 }
+
+/// A `native` key whose ON UPDATE rewrites columns another key references
+/// is refused: the database would change keys the engine does not see.
+#[test]
+fn a_native_key_rewriting_referenced_columns_is_refused() {
+    let error = Schema::new(vec![
+        TableMeta::new("artist")
+            .with_column(ColumnMeta::new("id", ValueType::Integer))
+            .with_primary_key(["id"]),
+        TableMeta::new("album")
+            .with_column(ColumnMeta::new("id", ValueType::Integer))
+            .with_column(ColumnMeta::new("artist_id", ValueType::Integer))
+            .with_primary_key(["id", "artist_id"])
+            .with_foreign_key(
+                ForeignKeyMeta::new(["artist_id"], "artist", ["id"])
+                    .on_update(Action::Cascade)
+                    .native()
+                    .with_index(IndexRef::Index("by_artist".into())),
+            )
+            .with_index(IndexMeta::new("by_artist", ["artist_id"])),
+        TableMeta::new("track")
+            .with_column(ColumnMeta::new("id", ValueType::Integer))
+            .with_column(ColumnMeta::new("album_id", ValueType::Integer))
+            .with_column(ColumnMeta::new("artist_id", ValueType::Integer))
+            .with_primary_key(["id"])
+            .with_index(IndexMeta::new("by_album", ["album_id", "artist_id"]))
+            .with_foreign_key(
+                ForeignKeyMeta::new(["album_id", "artist_id"], "album", ["id", "artist_id"])
+                    .on_update(Action::Cascade)
+                    .with_index(IndexRef::Index("by_album".into())),
+            ),
+    ])
+    .unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "the `native` key to `artist` rewrites `artist_id` on update, which `track`(album_id, artist_id) references"
+        ),
+        "{error}"
+    );
+}
