@@ -125,10 +125,12 @@ fn an_index_is_found_by_its_columns_whatever_its_name() {
         .with_connection_mut(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(mode, "wal");
-    // The first job creates the job tables; a finished one leaves no row.
+    // The first job creates the job tables (or `setup_jobs`, which is
+    // idempotent); a finished one leaves no row.
     db.enqueue_delete_rows("artist", &[vec![int(2)]], &DeleteOptions::default())
         .unwrap();
     assert!(has_table(&store, JOBS_TABLE) && has_table(&store, ROOTS_TABLE));
+    db.setup_jobs().unwrap();
     cascadia::Worker::new(db.clone()).run_until_idle().unwrap();
     assert!(db.rows("album").unwrap().is_empty());
     assert!(db.jobs().unwrap().is_empty());
@@ -154,6 +156,18 @@ fn a_refused_open_changes_nothing_and_names_the_create_index() {
     );
     assert_eq!(bytes(&path), before, "a refused open changed the file");
     assert!(!std::path::Path::new(&format!("{}-wal", path.display())).exists());
+    // An explicit setup creates the job tables.
+    {
+        let store = SqliteStore::open(
+            &path,
+            schema(album_key().on_delete(Action::Cascade), false),
+            SqliteOptions::default(),
+        )
+        .unwrap();
+        assert!(!has_table(&store, JOBS_TABLE));
+        Database::new(store.clone()).setup_jobs().unwrap();
+        assert!(has_table(&store, JOBS_TABLE) && has_table(&store, ROOTS_TABLE));
+    }
     // Running the statement it names is enough.
     rusqlite::Connection::open(&path)
         .unwrap()

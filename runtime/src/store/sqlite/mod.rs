@@ -481,6 +481,10 @@ impl Store for SqliteStore {
         }
     }
 
+    fn setup_jobs(&self) -> Result<(), Error> {
+        self.create_job_tables()
+    }
+
     fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error> {
         let mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
         let graph = self.inner.schema.graph()?;
