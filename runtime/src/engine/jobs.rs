@@ -155,6 +155,21 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A time in milliseconds since the Unix epoch, later than any this process
+/// gave before: each soft delete's marking has its own time, so a restore
+/// tells them apart (two within one millisecond would share it).
+pub(crate) fn unique_now_ms() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_ms();
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
+}
+
 /// A worker's id, unique to this process and call: the process id, the
 /// time, and a counter.
 pub(crate) fn new_owner() -> String {

@@ -90,7 +90,7 @@ pub(crate) fn soft_delete(
     table: TableId,
     keys: &[Key],
 ) -> Result<Outcome, Error> {
-    let (_, changed) = mark(ctx, tx, table, keys, jobs::now_ms(), false)?;
+    let (_, changed) = mark(ctx, tx, table, keys, jobs::unique_now_ms(), false)?;
     Ok(outcome(ctx, table, changed))
 }
 
@@ -106,7 +106,7 @@ pub(crate) fn schedule(
     options: &DeleteOptions,
 ) -> Result<Outcome, Error> {
     let column = column(ctx, table)?;
-    let at = jobs::now_ms();
+    let at = jobs::unique_now_ms();
     let (existing, changed) = mark(ctx, tx, table, keys, at, true)?;
     let mut result = outcome(ctx, table, changed);
     if existing.is_empty() {

@@ -17,7 +17,6 @@
 //! [`Purpose::Mark`]: super::check::Purpose::Mark
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::batched::check_pass;
 use super::check::{Purpose, Walk};
@@ -56,25 +55,12 @@ pub(crate) struct Marker {
     written: Vec<u64>,
 }
 
-/// A time in milliseconds since the Unix epoch, later than any this process
-/// gave before.
-fn unique_now_ms() -> i64 {
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let now = jobs::now_ms();
-    let previous = LAST
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-            Some(now.max(last + 1))
-        })
-        .unwrap_or(now);
-    now.max(previous + 1)
-}
-
 impl Marker {
     fn new(ctx: Ctx<'_>, write: Write) -> Self {
         Marker {
             write,
             columns: ctx.graph.tables.iter().map(|t| t.soft_delete).collect(),
-            now: unique_now_ms(),
+            now: jobs::unique_now_ms(),
             written: vec![0; ctx.graph.tables.len()],
         }
     }
