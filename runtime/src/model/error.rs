@@ -616,7 +616,7 @@ pub enum Error {
     /// changed. Each conflict names the key, the event, the database's
     /// action and the schema's.
     #[error(
-        "the database runs foreign-key actions of its own: {}; fix either side: drop the database's action (SQLite needs the table rebuilt without it: create the new table, copy the rows, drop the old, rename), or mark the key `#[foreign_key(..., native)]` (ForeignKeyMeta::native) with the database's actions, so that the database runs them and cascadia only counts",
+        "the database runs foreign-key actions of its own: {}; fix either side: drop the database's action (SQLite: rebuild the table without it — create the new table, copy the rows, drop the old, rename; PostgreSQL: drop the constraint and add it again without the action), or mark the key `#[foreign_key(..., native)]` (ForeignKeyMeta::native) with the database's actions, so that the database runs them and cascadia only counts",
         conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     NativeActions {
