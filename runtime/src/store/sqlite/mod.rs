@@ -92,7 +92,12 @@ pub struct SqliteOptions {
     /// (default true). A database with some of them is checked instead.
     pub create_tables: bool,
     /// Declare the foreign keys of created tables with their actions, so
-    /// that SQLite runs them (default false; see [`ddl`]).
+    /// that SQLite runs them (default false; see [`ddl`]): a database where
+    /// SQLite runs every action, the oracle of the differential tests. An
+    /// existing database's actions are then not reconciled with the
+    /// schema's. To let SQLite run some keys in a database cascadia works
+    /// on, mark those keys [`native`](crate::ForeignKeyMeta::native)
+    /// instead.
     pub native_actions: bool,
     /// How many prepared statements the connection keeps (default 256).
     pub statement_cache: usize,
