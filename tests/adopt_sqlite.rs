@@ -441,3 +441,69 @@ fn a_native_key_rewriting_referenced_columns_is_refused() {
         "{error}"
     );
 }
+
+/// A `UNIQUE` constraint serves a unique index of the schema, the primary
+/// key serves an index on its columns; a non-unique index cannot serve a
+/// unique one.
+#[test]
+fn unique_constraints_and_the_primary_key_serve_too() {
+    let path = scratch("constraints");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE artist (ArtistId INTEGER PRIMARY KEY, Name TEXT NOT NULL UNIQUE, Born INTEGER);
+         CREATE INDEX plain_born ON artist (Born);
+         INSERT INTO artist VALUES (1, 'one', 1970), (2, 'two', 1980);",
+    )
+    .unwrap();
+    drop(conn);
+    let artist = |born_unique: bool| {
+        let born = IndexMeta::new("by_born", ["Born"]);
+        Schema::new(vec![
+            TableMeta::new("artist")
+                .with_column(ColumnMeta::new("ArtistId", ValueType::Integer))
+                .with_column(ColumnMeta::new("Name", ValueType::Text))
+                .with_column(ColumnMeta::new("Born", ValueType::Integer).nullable())
+                .with_primary_key(["ArtistId"])
+                .with_index(IndexMeta::new("by_name", ["Name"]).unique())
+                .with_index(IndexMeta::new("by_id", ["ArtistId"]))
+                .with_index(if born_unique { born.unique() } else { born }),
+        ])
+        .unwrap()
+    };
+    let error = SqliteStore::open(&path, artist(true), SqliteOptions::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the database does not match the schema: missing index `artist__by_born` on `artist` (Born): CREATE UNIQUE INDEX \"artist__by_born\" ON \"artist\" (\"Born\")"
+    );
+    let store = SqliteStore::open(&path, artist(false), SqliteOptions::default()).unwrap();
+    let mut tx = store.begin(cascadia::Access::Read).unwrap();
+    for (index, value, found) in [
+        ("by_name", text("two"), 2),
+        ("by_id", int(1), 1),
+        ("by_born", int(1970), 1),
+    ] {
+        let mut range = cascadia::IndexRange::new("artist", IndexRef::Index(index.into()));
+        range.prefix = vec![value];
+        let rows = tx.scan(&range, None, 10).unwrap();
+        assert_eq!(rows.len(), 1, "{index}");
+        assert_eq!(rows[0][0], int(found), "{index}");
+    }
+    drop(tx);
+    let statements: Vec<String> = store
+        .prepared_statements()
+        .into_iter()
+        .map(|s| s.sql)
+        .collect();
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("INDEXED BY \"sqlite_autoindex_artist_1\"")),
+        "{statements:?}"
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("INDEXED BY \"plain_born\"")),
+        "{statements:?}"
+    );
+}
