@@ -64,7 +64,7 @@ pub struct DeleteOptions {
     /// Most rows the delete may write (deleted plus updated rows). Counted
     /// before anything is written (the plan in `sync` mode, the check pass
     /// in batched mode): past it the delete fails with
-    /// [`Error::TooManyRows`] and changes nothing. Default: unlimited.
+    /// [`Error::TooManyRows`](crate::Error::TooManyRows) and changes nothing. Default: unlimited.
     ///
     /// It also bounds memory: to count each row once, the count keeps the
     /// keys of the rows counted.
@@ -208,7 +208,7 @@ pub struct UpdateOptions {
     /// Most rows the update may write (the updated rows and the rows its ON
     /// UPDATE actions write). Counted before anything is written (a
     /// read-only walk of the actions): past it the update fails with
-    /// [`Error::TooManyRows`] and changes nothing. Default: unlimited.
+    /// [`Error::TooManyRows`](crate::Error::TooManyRows) and changes nothing. Default: unlimited.
     ///
     /// It also bounds memory: to count each row once, the count keeps the
     /// keys of the rows counted.

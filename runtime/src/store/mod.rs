@@ -148,7 +148,7 @@ pub trait Store: Send + Sync {
 /// [`delete_many`](Self::delete_many),
 /// [`delete_children`](Self::delete_children),
 /// [`update_children`](Self::update_children)) have row-at-a-time default
-/// implementations over `scan`, `delete` and `update` ([`scan`](self::scan)
+/// implementations over `scan`, `delete` and `update` ([`scan`]
 /// module's functions), so a key-value or document store implements only
 /// the row operations; a SQL store overrides them with a few statements per
 /// call (`DELETE ... RETURNING`, `UPDATE ... WHERE fk IN (...)`).
