@@ -276,16 +276,24 @@ fn a_native_key_is_run_by_sqlite_and_counted_by_cascadia() {
             vec![int(12), int(2), text("c")],
         ]
     );
+    // Batched, one row per batch: cascadia deletes the albums first.
     let outcome = db
         .delete_rows(
             "artist",
-            &[vec![int(7)], vec![int(2)]],
+            &[vec![int(7)]],
             &DeleteOptions::default().budget(cascadia::Budget::UNLIMITED.rows_written(1)),
         )
         .unwrap();
-    assert_eq!(outcome.rows_deleted("album"), 3);
-    assert_eq!(outcome.rows_deleted("artist"), 2);
+    assert_eq!(outcome.rows_deleted("album"), 2);
+    assert_eq!(outcome.rows_deleted("artist"), 1);
+    // In one transaction: the same order, the same counts.
+    let outcome = db
+        .delete_rows("artist", &[vec![int(2)]], &DeleteOptions::default().sync())
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("album"), 1);
+    assert_eq!(outcome.rows_deleted("artist"), 1);
     assert!(db.rows("album").unwrap().is_empty());
+    assert!(db.rows("artist").unwrap().is_empty());
 }
 
 #[test]
