@@ -87,6 +87,15 @@ fn index_sql_names_and_constraint_names_reach_the_metadata_and_the_ddl() {
             .contains(&"CREATE INDEX \"IFK_AlbumArtistId\" ON \"Album\" (\"ArtistId\")".to_owned()),
         "{statements:?}"
     );
+    // The exports show the name and who runs the key.
+    assert!(
+        SCHEMA.to_dot().contains(
+            "fk_album_artist\\nArtistId → ArtistId\\nON DELETE CASCADE\\nON UPDATE CASCADE\\nrun by the database"
+        ),
+        "{}",
+        SCHEMA.to_dot()
+    );
+    assert!(SCHEMA.to_mermaid().contains("<br/>run by the database"));
     // The typed query keeps its Rust name.
     let _ = Album::indexes().by_artist();
     // The constraint's name is in the messages about the key.
