@@ -58,6 +58,24 @@
 //!
 //! Start with the [`Table`](macro@Table) derive's documentation (the
 //! attribute language), then [`Database`] and [`DeleteOptions`].
+//!
+//! # Async
+//!
+//! With the cargo feature `tokio`, `cascadia::tokio::Database` runs the same
+//! operations as futures, on tokio's blocking pool, and
+//! `cascadia::tokio::WorkerTask` runs a [`Worker`] as a task that shuts
+//! down gracefully (after the batch under way).
+//!
+//! # One SQLite per build
+//!
+//! `libsqlite3-sys` declares `links = "sqlite3"`: a build holds one version
+//! of it. The SQLite store (cargo feature `sqlite`, on by default) uses
+//! rusqlite 0.41, re-exported as [`rusqlite`]; an application that talks to
+//! SQLite itself uses that re-export (or rusqlite 0.41 exactly). A crate
+//! that needs another `libsqlite3-sys` (sqlx 0.8's SQLite driver pins 0.30)
+//! cannot share the build; build cascadia with `default-features = false`
+//! beside it. With the `postgres` feature, the client is re-exported as
+//! `postgres`.
 
 #![warn(missing_docs)]
 

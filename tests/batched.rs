@@ -460,7 +460,7 @@ both! {
         let id = outcome.job.expect("a job");
         let info = f.db.job(id).unwrap().unwrap();
         assert_eq!(info.status, JobStatus::Queued);
-        assert!(info.due_ms.is_some());
+        assert!(info.due.is_some_and(|due| due > info.created));
         // Not due yet: nothing happens.
         let worker = Worker::new(f.db.clone());
         let report = worker.run_until_idle().unwrap();

@@ -10,7 +10,7 @@
 #[allow(dead_code)]
 mod bench;
 
-use bench::{Config, ShapeName};
+use bench::{Backend, Config, ShapeName};
 
 /// Rows per transaction in every smoke run.
 const BATCH: u64 = 100;
@@ -21,7 +21,7 @@ fn smoke(shape: ShapeName, rows: u64) {
         shapes: vec![shape],
         scale: 0.01,
         batch: BATCH,
-        dir: None,
+        ..Config::default()
     };
     let summary = bench::measure_shape(shape, &config).expect("benchmark");
     println!("bench smoke: {}", summary.line());
@@ -86,6 +86,8 @@ fn options() {
     assert_eq!((config.scale, config.batch), (0.5, 200));
     assert_eq!(parse(&[]).expect("defaults").shapes, [ShapeName::Fanout]);
     assert!(parse(&["--shape", "nope"]).is_err());
+    assert!(parse(&["--backend", "oracle"]).is_err());
+    assert!(parse(&["--backend", "postgres", "--shape", "chain"]).is_err());
     assert!(parse(&["--scale", "0"]).is_err());
     // A batch smaller than a parent with its children is refused up front.
     let small = Config {
@@ -93,4 +95,18 @@ fn options() {
         ..Config::default()
     };
     assert!(bench::measure_shape(ShapeName::Fanout, &small).is_err());
+}
+
+/// `--backend postgres` at a CI size: the three end states (PostgreSQL's
+/// own cascade, the plpgsql loop, cascadia) must match, and 1, 2 and 4
+/// workers must each drain the four queued jobs (checked inside the run).
+#[test]
+fn postgres_fanout_and_worker_scaling() {
+    let config = Config {
+        scale: 0.01,
+        batch: BATCH,
+        backend: Backend::Postgres,
+        ..Config::default()
+    };
+    bench::run_postgres(&config).expect("PostgreSQL benchmark");
 }

@@ -71,7 +71,7 @@ fn filled() -> Vec<(&'static str, Database)> {
                     }
                 }
             }
-            Ok(())
+            Ok::<_, cascadia::Error>(())
         })
         .unwrap();
     }

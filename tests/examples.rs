@@ -160,3 +160,89 @@ fn quickstart_refuses_then_cascades_in_batches_without_orphans() {
         "{output}"
     );
 }
+
+#[test]
+fn code_graph_example_cleans_orphans_then_cascades_deletes_and_renames() {
+    let output = run_example("code_graph", &[]);
+
+    let orphans = section(
+        &output,
+        "orphans per foreign key (Database::check_integrity)",
+    );
+    let counts: Vec<(String, u64)> = orphans
+        .lines()
+        .filter_map(|line| {
+            let (name, count) = line.trim().rsplit_once(' ')?;
+            Some((name.trim().to_owned(), count.parse().ok()?))
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("annotations(fqn) → symbols".to_owned(), 1),
+            ("edges(from_fqn) → symbols".to_owned(), 108),
+            ("edges(to_fqn) → symbols".to_owned(), 93),
+            ("entry_points(fqn) → symbols".to_owned(), 1),
+            ("references_(fqn) → symbols".to_owned(), 14),
+            ("summaries(fqn) → symbols".to_owned(), 10),
+            ("tags(fqn) → symbols".to_owned(), 9),
+        ],
+        "{orphans}"
+    );
+    assert!(orphans.contains("in all: 236 orphan(s)"), "{orphans}");
+
+    let clean_up = section(
+        &output,
+        "clean-up: the orphan rows deleted in batches (as `cascadia orphans DB --fix delete`)",
+    );
+    // An edge whose two ends were deleted is one row.
+    assert!(
+        clean_up.contains("edges           200 row(s) deleted"),
+        "{clean_up}"
+    );
+    assert!(clean_up.contains("orphans left: 0"), "{clean_up}");
+
+    let delete = section(
+        &output,
+        "delete symbol core::log::debug (ON DELETE CASCADE, at most 250 rows per transaction)",
+    );
+    let batches: Vec<u64> = delete
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("batch "))
+        .map(|rest| {
+            let written = rest.split(':').nth(1).unwrap_or_default();
+            written
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(batches, [250, 250, 250, 250, 250, 248], "{delete}");
+    assert!(
+        delete.contains(
+            "deleted: 1 symbol, 1490 edges, 1 summary, 1 entry point, 2 references, 2 tags, 1 annotation"
+        ),
+        "{delete}"
+    );
+
+    let rename = section(
+        &output,
+        "rename crate6::module35::item300 → graph::core::render_node (update_key, ON UPDATE CASCADE)",
+    );
+    assert!(
+        rename.contains(
+            "rows rewritten: annotations 1, edges 6, entry_points 1, references_ 2, summaries 1, symbols 1, tags 2"
+        ),
+        "{rename}"
+    );
+    assert!(
+        rename.contains("naming the old name: 6 before, 0 after; naming the new one: 6"),
+        "{rename}"
+    );
+    assert!(
+        output.contains("== integrity: 0 orphans in 7 foreign keys"),
+        "{output}"
+    );
+}

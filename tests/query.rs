@@ -39,7 +39,7 @@ fn databases() -> Vec<(&'static str, Database)> {
                     user: (id % 5 != 0).then_some(id % 6),
                 })?;
             }
-            Ok(())
+            Ok::<_, cascadia::Error>(())
         })
         .unwrap();
     }

@@ -113,7 +113,7 @@ fn fill(db: &Database, posts: i64) {
         }
         tx.insert(&post(900, 2))?;
         tx.insert(&comment(9000, 900, None))?;
-        Ok(())
+        Ok::<_, cascadia::Error>(())
     })
     .unwrap();
 }
@@ -427,6 +427,12 @@ fn a_soft_cascade_in_a_transaction_and_a_row_that_replies_to_itself() {
         let restored = db.write(|tx| tx.restore_rows("posts", &[vec![Value::Integer(1)]]));
         assert_eq!(restored.unwrap().rows_written(), 5, "{store}");
         assert_eq!(db.rows("comments").unwrap().len(), 8, "{store}");
+        // The typed restore in a transaction, too.
+        db.write(|tx| tx.delete_with::<Post>(&[2], &DeleteOptions::default().soft_cascade()))
+            .unwrap();
+        let restored = db.write(|tx| tx.restore::<Post>(&[2])).unwrap();
+        assert_eq!(restored.rows_written(), 4, "{store}");
+        assert_eq!(db.rows("comments").unwrap().len(), 8, "{store}");
     }
 }
 
@@ -497,6 +503,78 @@ fn a_tables_deletion_mode_is_what_a_plain_delete_does() {
         assert!(
             shown.is_empty(),
             "{store}: both drafts are hidden: {shown:?}"
+        );
+    }
+}
+
+#[derive(Table, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[table(name = "folders", deletion = soft_cascade)]
+pub struct Folder {
+    #[primary_key]
+    pub id: i64,
+    #[soft_delete]
+    pub deleted_at: Option<i64>,
+}
+
+#[derive(Table, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[table(name = "documents", deletion = scheduled(days = 30))]
+#[index(name = "by_folder", columns(folder_id))]
+pub struct Document {
+    #[primary_key]
+    pub id: i64,
+    #[foreign_key(references = Folder, on_delete = cascade, index = "by_folder")]
+    pub folder_id: Id<Folder>,
+    #[soft_delete]
+    pub deleted_at: Option<i64>,
+}
+
+#[test]
+fn the_derive_sets_a_tables_deletion_mode() {
+    assert_eq!(Folder::META.deletion, Deletion::SoftCascade);
+    assert_eq!(
+        Document::META.deletion,
+        Deletion::Scheduled {
+            after_ms: 30 * 86_400_000
+        }
+    );
+    assert_eq!(User::META.deletion, Deletion::Hard);
+    static SCHEMA: Schema = schema![Folder, Document];
+    for (store, db) in [
+        ("memory", common::memory(SCHEMA.clone())),
+        ("sqlite", common::sqlite(SCHEMA.clone())),
+        ("postgres", common::postgres(SCHEMA.clone())),
+    ] {
+        db.insert(&Folder {
+            id: 1,
+            deleted_at: None,
+        })
+        .unwrap();
+        for id in [10, 11] {
+            db.insert(&Document {
+                id,
+                folder_id: Id::new(1),
+                deleted_at: None,
+            })
+            .unwrap();
+        }
+        // A plain delete of a folder is a soft cascade: its documents are
+        // marked too, and hidden.
+        let outcome = db.delete::<Folder>(&1).unwrap();
+        assert_eq!(outcome.updated::<Document>(), 2, "{store}");
+        assert_eq!(db.get::<Document>(&10).unwrap(), None, "{store}");
+        db.restore::<Folder>(&[1]).unwrap();
+        assert!(db.get::<Document>(&10).unwrap().is_some(), "{store}");
+        // A plain delete of a document schedules it; a hard delete removes it.
+        let scheduled = db.delete::<Document>(&10).unwrap();
+        assert!(scheduled.job.is_some(), "{store}: due in 30 days");
+        let hard = db
+            .delete_with::<Document>(&[11], &DeleteOptions::default().hard())
+            .unwrap();
+        assert_eq!(hard.deleted::<Document>(), 1, "{store}");
+        assert_eq!(
+            db.including_soft_deleted().rows("documents").unwrap().len(),
+            1,
+            "{store}"
         );
     }
 }

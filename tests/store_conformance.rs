@@ -786,7 +786,7 @@ macro_rules! store_suite {
                     for id in 1..=4 {
                         tx.insert_row("c", vec![int(id), int(3)])?;
                     }
-                    Ok(())
+                    Ok::<_, cascadia::Error>(())
                 })
                 .unwrap();
                 NEXT_DEFAULT.store(0, Ordering::SeqCst);

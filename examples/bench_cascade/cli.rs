@@ -19,6 +19,19 @@ pub struct Config {
     /// Where the databases go (`--dir`; `None`: a fresh temp directory,
     /// removed afterwards).
     pub dir: Option<PathBuf>,
+    /// The engine (`--backend sqlite|postgres`, default SQLite).
+    pub backend: Backend,
+}
+
+/// The engine the benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// File-backed SQLite databases: every shape.
+    #[default]
+    Sqlite,
+    /// The PostgreSQL server of `CASCADIA_POSTGRES_URL`: `fanout`, and the
+    /// worker scaling.
+    Postgres,
 }
 
 impl Default for Config {
@@ -28,6 +41,7 @@ impl Default for Config {
             scale: 1.0,
             batch: 1_000,
             dir: None,
+            backend: Backend::Sqlite,
         }
     }
 }
@@ -36,7 +50,7 @@ impl Default for Config {
 fn usage() -> String {
     let shapes: Vec<&str> = ShapeName::ALL.iter().map(|shape| shape.as_str()).collect();
     format!(
-        "options: --shape {}|all, --scale <f>, --batch <rows>, --dir <path>",
+        "options: --shape {}|all, --scale <f>, --batch <rows>, --dir <path>, --backend sqlite|postgres",
         shapes.join("|")
     )
 }
@@ -52,12 +66,22 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, Failure> 
             "--scale" => config.scale = value()?.parse()?,
             "--batch" => config.batch = value()?.parse()?,
             "--dir" => config.dir = Some(PathBuf::from(value()?)),
+            "--backend" => {
+                config.backend = match value()?.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" => Backend::Postgres,
+                    other => return Err(format!("unknown backend {other}; {}", usage()).into()),
+                }
+            }
             "-h" | "--help" => return Err(usage().into()),
             other => return Err(format!("unknown option {other}; {}", usage()).into()),
         }
     }
     if !(config.scale > 0.0 && config.scale.is_finite()) {
         return Err(format!("--scale must be a positive number, not {}", config.scale).into());
+    }
+    if config.backend == Backend::Postgres && config.shapes != [ShapeName::Fanout] {
+        return Err("--backend postgres runs the fanout shape only".into());
     }
     Ok(config)
 }

@@ -91,6 +91,10 @@
 //! cascadia's run started, and the peaks of the two other runs (what SQLite
 //! alone needs at that size).
 //!
+//! `--backend postgres` runs `fanout` on a PostgreSQL server instead, with
+//! a server-side batched loop as the ceiling and the worker scaling (see
+//! [`postgres`]).
+//!
 //! Options: `--shape <name>|all` (default `fanout`), `--scale <f>` (default
 //! 1), `--batch <rows>` (default 1000; at least one parent of leaves with
 //! its leaves: 6 rows for `fanout`, 11 for `many-roots` and for `chain` at
@@ -102,12 +106,14 @@ mod cli;
 mod data;
 mod files;
 mod measure;
+mod postgres;
 mod run;
 mod shapes;
 mod summary;
 mod verify;
 
-pub use cli::{Config, parse as parse_args};
+pub use cli::{Backend, Config, parse as parse_args};
+pub use postgres::run as run_postgres;
 pub use run::{measure_shape, run_shape};
 pub use shapes::ShapeName;
 
@@ -117,6 +123,9 @@ pub type Failure = Box<dyn std::error::Error>;
 #[allow(dead_code)]
 fn main() -> Result<(), Failure> {
     let config = parse_args(std::env::args().skip(1))?;
+    if config.backend == Backend::Postgres {
+        return postgres::run(&config);
+    }
     for &shape in &config.shapes {
         let summary = run_shape(shape, &config)?;
         eprintln!("{}", summary.details());

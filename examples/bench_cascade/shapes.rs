@@ -9,7 +9,7 @@ use super::ceiling::{self, Level, LoopStats};
 use super::data;
 
 mod chain;
-mod fanout;
+pub mod fanout;
 mod key_update;
 mod many_roots;
 mod set_null;

@@ -68,6 +68,8 @@ mod index_query;
 mod model;
 pub mod semantics;
 pub mod store;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use model::{metadata, planner};
 
@@ -76,25 +78,29 @@ pub use model::{metadata, planner};
 pub mod __private;
 
 pub use database::{DEFAULT_JOB_LEASE, DEFAULT_MAX_PENDING_JOBS, Database, Page, SoftDeleted, Tx};
-pub use engine::explain::{Explain, ExplainOptions, Refusal, TableCounts};
+pub use engine::explain::{Explain, ExplainOptions, PolicyRefusal, Refusal, TableCounts};
 pub use engine::integrity::{ForeignKeyOrphans, IntegrityOptions, IntegrityReport};
 pub use engine::jobs::{JobInfo, JobStatus};
 pub use engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 pub use engine::outcome::Outcome;
+pub use engine::policy::{Denied, Policy, PolicyContext, PolicyRow};
 pub use engine::progress::{Observer, Progress, ProgressEvent};
-pub use engine::worker::{Worker, WorkerHandle, WorkerReport};
+pub use engine::worker::{
+    DEFAULT_RETRY_FIRST, DEFAULT_RETRY_MAX, DEFAULT_WORKER_HISTORY, Worker, WorkerHandle,
+    WorkerReport,
+};
 pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
-    BeingDeleted, CascadePath, Error, ForeignKeyName, NativeConflict, Operation, Result, RowRef,
-    SchemaProblem, StoreErrorKind,
+    BeingDeleted, CascadePath, Error, ForeignKeyName, NativeConflict, Operation, Result, RowChange,
+    RowRef, SchemaProblem, StoreErrorKind,
 };
 pub use model::index_range::{ColumnRange, IndexRange};
 pub use model::job::JobId;
 pub use model::metadata::{
     Action, ColumnDefault, ColumnMeta, Deletion, ForeignKeyMeta, IndexMeta, IndexRef, TableMeta,
 };
-pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan};
+pub use model::planner::{Filter, FilterOp, FullScan, NoIndexServes, QueryPlan, ReadPath};
 pub use model::position::ScanPosition;
 pub use model::schema::{ForeignKey, Schema};
 pub use model::serde_value::{ConversionError, from_row, from_value, to_key, to_row, to_value};
@@ -108,3 +114,17 @@ pub use store::{
 pub use store::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore};
+
+/// The SQLite client the SQLite store is built on: rusqlite 0.41 with SQLite
+/// bundled (cargo feature `sqlite`). Use this re-export rather than a
+/// rusqlite of your own: `libsqlite3-sys` declares `links = "sqlite3"`, so a
+/// build holds one version of it, and only a rusqlite of the same minor
+/// version (0.41) can share it.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
+/// The synchronous PostgreSQL client the PostgreSQL store is built on
+/// (`postgres` 0.19, cargo feature `postgres`), for configuration types such
+/// as `postgres::Config` and for queries of your own beside the store.
+#[cfg(feature = "postgres")]
+pub use postgres;

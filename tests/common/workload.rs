@@ -77,7 +77,7 @@ pub fn typed(db: &Database) {
         };
         let _ = tx.scan_rows(&by_slug, None, 1)?;
         let _ = tx.get_row("members", &[int(3)])?;
-        Ok(())
+        Ok::<_, cascadia::Error>(())
     })
     .expect("reads");
     db.update_row("teams", &[int(1)], vec![int(2), text("b")])

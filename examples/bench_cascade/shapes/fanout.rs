@@ -43,7 +43,8 @@ pub struct Post {
     pub body: String,
 }
 
-static SCHEMA: Schema = schema![Team, Member, Post];
+/// The three tables, as cascadia sees them.
+pub static SCHEMA: Schema = schema![Team, Member, Post];
 
 /// Posts per member.
 const POSTS: u64 = 5;

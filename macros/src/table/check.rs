@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 
 use super::Errors;
 use super::model::{ForeignKey, Serving, Table, option_inner, same_path};
-use super::parse::{Action, did_you_mean, list_keys};
+use super::parse::{Action, DeletionKind, did_you_mean, list_keys};
 
 /// The most columns of a foreign key to an unnamed primary key: past that,
 /// the referenced columns must be named.
@@ -26,6 +26,7 @@ pub const MAX_IMPLIED_KEY_COLUMNS: usize = 8;
 pub fn all(table: &Table, errors: &mut Errors) -> Vec<bool> {
     primary_key(table, errors);
     index_names(table, errors);
+    deletion_needs_soft_delete(table, errors);
     let mut rejected: Vec<bool> = table
         .foreign_keys
         .iter()
@@ -47,6 +48,29 @@ pub fn all(table: &Table, errors: &mut Errors) -> Vec<bool> {
         rejected[f] = true;
     }
     rejected
+}
+
+/// A soft or scheduled deletion mode sets the `#[soft_delete]` column.
+///
+/// ```text
+/// #[table(deletion = soft)]
+/// struct Post { #[primary_key] id: i64 }   // no #[soft_delete] column
+/// ```
+fn deletion_needs_soft_delete(table: &Table, errors: &mut Errors) {
+    let Some(deletion) = table.deletion else {
+        return;
+    };
+    if deletion.kind == DeletionKind::Hard || table.soft_delete.is_some() {
+        return;
+    }
+    errors.push(err(
+        deletion.span,
+        format!(
+            "this deletion mode marks rows deleted, but `{}` has no `#[soft_delete]` column; \
+             add one, e.g. `#[soft_delete] deleted_at: Option<i64>`",
+            table.ident
+        ),
+    ));
 }
 
 fn err(span: Span, message: impl std::fmt::Display) -> darling::Error {

@@ -17,7 +17,8 @@ use syn::{Expr, GenericArgument, Ident, Path, PathArguments, Type};
 
 use super::Errors;
 use super::parse::{
-    Action, ActionValue, Broken, ColumnList, RawTable, Reference, SqlName, did_you_mean,
+    Action, ActionValue, Broken, ColumnList, DeletionValue, RawTable, Reference, SqlName,
+    did_you_mean,
 };
 
 /// A table, names resolved.
@@ -47,6 +48,8 @@ pub struct Table {
     pub names: Names,
     /// The `cascadia` crate: `#[table(crate = path)]`, or `::cascadia`.
     pub krate: Path,
+    /// `#[table(deletion = ...)]`: what a plain `delete` does.
+    pub deletion: Option<DeletionValue>,
 }
 
 /// One column: a field of the struct.
@@ -376,6 +379,7 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
         .map_or_else(|| syn::parse_quote!(::cascadia), |krate| krate.0.clone());
     let mut table = Table {
         krate,
+        deletion: raw.table.deletion,
         names: names(&ident, &columns),
         name: raw.table.name.as_ref().map_or_else(
             || ident.to_string().to_snake_case(),

@@ -61,7 +61,7 @@ pub struct RawField {
     pub foreign_keys: Vec<(Span, ForeignKeyAttr)>,
 }
 
-/// `#[table(name = "...", primary_key(a, b), rename_all = "...", crate = path)]`
+/// `#[table(name = "...", primary_key(a, b), rename_all = "...", crate = path, deletion = soft)]`
 #[derive(FromMeta, Default)]
 #[darling(allow_unknown_fields)]
 pub struct TableAttr {
@@ -70,6 +70,142 @@ pub struct TableAttr {
     pub rename_all: Option<RenameAll>,
     #[darling(rename = "crate")]
     pub krate: Option<CratePath>,
+    pub deletion: Option<DeletionValue>,
+}
+
+/// What a plain `delete` of the table does: `deletion = hard | soft |
+/// soft_cascade | scheduled(days = 30)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeletionKind {
+    Hard,
+    Soft,
+    SoftCascade,
+    /// Soft now, for good after this many milliseconds.
+    Scheduled {
+        after_ms: u64,
+    },
+}
+
+/// A deletion mode as written, with the span of its name.
+#[derive(Clone, Copy)]
+pub struct DeletionValue {
+    pub kind: DeletionKind,
+    pub span: Span,
+}
+
+const DELETION_NAMES: [&str; 4] = ["hard", "soft", "soft_cascade", "scheduled"];
+/// The units of `scheduled(...)`, in milliseconds.
+const DELAY_UNITS: [(&str, u64); 4] = [
+    ("seconds", 1_000),
+    ("minutes", 60_000),
+    ("hours", 3_600_000),
+    ("days", 86_400_000),
+];
+
+impl FromMeta for DeletionValue {
+    // Rejects `deletion = "soft"`, `deletion = sof`, `deletion = scheduled`
+    // without its delay, and `scheduled(weeks = 1)`.
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        let expected = list_keys(&DELETION_NAMES);
+        match expr {
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                let ident = path.path.get_ident().expect("checked above");
+                let kind = match ident.to_string().as_str() {
+                    "hard" => DeletionKind::Hard,
+                    "soft" => DeletionKind::Soft,
+                    "soft_cascade" => DeletionKind::SoftCascade,
+                    "scheduled" => {
+                        return Err(darling::Error::custom(
+                            "`scheduled` needs its delay: `deletion = scheduled(days = 30)` \
+                             (seconds, minutes, hours or days)",
+                        )
+                        .with_span(ident));
+                    }
+                    written => {
+                        return Err(darling::Error::custom(format!(
+                            "unknown deletion mode `{written}`{}; expected one of {expected}",
+                            did_you_mean(written, &DELETION_NAMES)
+                        ))
+                        .with_span(ident));
+                    }
+                };
+                Ok(DeletionValue {
+                    kind,
+                    span: ident.span(),
+                })
+            }
+            Expr::Call(call) => scheduled(call),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Err(darling::Error::custom(format!(
+                "write the deletion mode without quotes: `deletion = {}`",
+                lit.value()
+            ))
+            .with_span(lit)),
+            _ => Err(darling::Error::custom(format!(
+                "expected a deletion mode: one of {expected}"
+            ))
+            .with_span(expr)),
+        }
+    }
+
+    fn from_word() -> darling::Result<Self> {
+        Err(darling::Error::custom(
+            "expected a deletion mode after `=`, e.g. `deletion = soft`",
+        ))
+    }
+}
+
+/// `scheduled(days = 30)`: one unit, an integer delay.
+fn scheduled(call: &syn::ExprCall) -> darling::Result<DeletionValue> {
+    let is_scheduled = matches!(&*call.func, Expr::Path(p) if p.path.is_ident("scheduled"));
+    if !is_scheduled {
+        return Err(darling::Error::custom(format!(
+            "expected a deletion mode: one of {}",
+            list_keys(&DELETION_NAMES)
+        ))
+        .with_span(&call.func));
+    }
+    let units = DELAY_UNITS.map(|(unit, _)| unit);
+    let hint =
+        "write the delay as one unit: `scheduled(days = 30)` (seconds, minutes, hours or days)";
+    let mut args = call.args.iter();
+    let (Some(Expr::Assign(assign)), None) = (args.next(), args.next()) else {
+        return Err(darling::Error::custom(hint).with_span(&call.args));
+    };
+    let unit = match &*assign.left {
+        Expr::Path(path) => path.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    let Some((_, unit_ms)) = DELAY_UNITS
+        .iter()
+        .find(|(name, _)| Some(*name) == unit.as_deref())
+    else {
+        let written = unit.unwrap_or_default();
+        return Err(darling::Error::custom(format!(
+            "unknown unit `{written}`{}; {hint}",
+            did_you_mean(&written, &units)
+        ))
+        .with_span(&assign.left));
+    };
+    let amount = match &*assign.right {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<u64>().ok(),
+        _ => None,
+    };
+    let after_ms = amount.and_then(|amount| amount.checked_mul(*unit_ms));
+    let Some(after_ms) = after_ms else {
+        return Err(darling::Error::custom(
+            "expected a whole number of the unit that fits in u64 milliseconds, e.g. `days = 30`",
+        )
+        .with_span(&assign.right));
+    };
+    Ok(DeletionValue {
+        kind: DeletionKind::Scheduled { after_ms },
+        span: call.func.span(),
+    })
 }
 
 /// `crate = renamed`: the path of the `cascadia` crate, when it is renamed
@@ -539,7 +675,7 @@ struct FieldInput {
     attrs: Vec<Attribute>,
 }
 
-const TABLE_KEYS: &[&str] = &["name", "primary_key", "rename_all", "crate"];
+const TABLE_KEYS: &[&str] = &["name", "primary_key", "rename_all", "crate", "deletion"];
 const INDEX_KEYS: &[&str] = &["name", "sql_name", "columns", "unique"];
 const STRUCT_FOREIGN_KEY_KEYS: &[&str] = &[
     "columns",

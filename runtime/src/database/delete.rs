@@ -168,7 +168,7 @@ impl Database {
         target: Target<'_>,
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
-        let ctx = Ctx::new(self.store.schema())?;
+        let ctx = self.ctx(options.context.as_ref())?;
         let id = self.store.schema().resolve(table)?.1;
         match options.mode_for(ctx.meta(id)) {
             DeleteMode::Batched => {
@@ -258,7 +258,7 @@ impl Database {
         target: Target<'_>,
         options: &DeleteOptions,
     ) -> Result<JobId, Error> {
-        let ctx = Ctx::new(self.store.schema())?;
+        let ctx = self.ctx(options.context.as_ref())?;
         let id = self.store.schema().resolve(table)?.1;
         let start = Self::start(ctx, id, target, options.full_scan)?;
         let name = ctx.meta(id).name.clone();
@@ -298,6 +298,7 @@ impl Database {
             true,
         )?;
         tx.commit()?;
+        self.wakeup.raise();
         Ok(job)
     }
 
@@ -413,10 +414,10 @@ impl Database {
         target: Target<'_>,
         options: &ExplainOptions,
     ) -> Result<Explain, Error> {
-        let ctx = Ctx::new(self.store.schema())?;
+        let ctx = self.ctx(options.context.as_ref())?;
         let id = self.store.schema().resolve(table)?.1;
         let start = Self::start(ctx, id, target, options.full_scan)?;
-        crate::engine::explain::explain(&*self.store, id, start, options)
+        crate::engine::explain::explain(&*self.store, ctx, id, start, options)
     }
 
     /// Looks for orphans: for every foreign key, the rows whose key

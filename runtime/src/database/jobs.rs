@@ -119,6 +119,6 @@ impl Worker {
     /// database's store and pending-job cap), polling every second when
     /// spawned.
     pub fn new(db: Database) -> Self {
-        Worker::over(db.store, db.max_pending_jobs, db.job_lease)
+        Worker::over(db.store, db.max_pending_jobs, db.job_lease, db.wakeup)
     }
 }

@@ -26,7 +26,10 @@ use crate::engine::execute::batched::Engine;
 use crate::engine::guard::Guard;
 use crate::engine::options::UpdateOptions;
 use crate::engine::outcome::Outcome;
+use crate::engine::policy::{Policies, Policy, PolicyContext};
+use crate::engine::wakeup::Wakeup;
 use crate::model::error::Error;
+use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
 use crate::model::position::ScanPosition;
 use crate::model::schema::Schema;
@@ -51,6 +54,10 @@ pub struct Database {
     max_pending_jobs: usize,
     job_lease: std::time::Duration,
     soft_deleted: SoftDeleted,
+    policies: Arc<Policies>,
+    context: Option<PolicyContext>,
+    /// Raised when a job is queued, to wake this database's workers.
+    wakeup: Arc<Wakeup>,
 }
 
 /// The default pending-job cap ([`Database::with_max_pending_jobs`]).
@@ -96,7 +103,66 @@ impl Database {
             max_pending_jobs: DEFAULT_MAX_PENDING_JOBS,
             job_lease: DEFAULT_JOB_LEASE,
             soft_deleted: SoftDeleted::Hidden,
+            policies: Arc::new(Policies::default()),
+            context: None,
+            wakeup: Arc::new(Wakeup::default()),
         }
+    }
+
+    /// This database with `policy` consulted for every row of `T`'s table
+    /// that an operation would change (see [`Policy`]), after the table's
+    /// policies added before; `name` names it in [`Error::PolicyDenied`].
+    /// Clones made before do not see it.
+    ///
+    /// # Panics
+    /// Never: a `T` missing from the schema has no rows to guard, and the
+    /// policy is then never consulted.
+    pub fn with_policy<T: Table>(
+        self,
+        name: impl Into<String>,
+        policy: impl Policy + 'static,
+    ) -> Self {
+        match self.store.schema().resolve(&T::META.name) {
+            Ok((_, table)) => self.add_policy(table, name.into(), Arc::new(policy)),
+            Err(_) => self,
+        }
+    }
+
+    /// [`Database::with_policy`] for the table with SQL name `table`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTable`] when the schema has no such table.
+    pub fn with_table_policy(
+        self,
+        table: &str,
+        name: impl Into<String>,
+        policy: impl Policy + 'static,
+    ) -> Result<Self, Error> {
+        let (_, id) = self.store.schema().resolve(table)?;
+        Ok(self.add_policy(id, name.into(), Arc::new(policy)))
+    }
+
+    fn add_policy(mut self, table: TableId, name: String, policy: Arc<dyn Policy>) -> Self {
+        Arc::make_mut(&mut self.policies).add(table, name.into(), policy);
+        self
+    }
+
+    /// This database (sharing its store and policies) with `context` as the
+    /// value row policies see for every operation that does not pass its
+    /// own (e.g. one handle per request, with the acting user):
+    /// `db.with_context(user).delete::<Project>(&[7])`.
+    pub fn with_context(&self, context: impl std::any::Any + Send + Sync) -> Self {
+        Database {
+            context: Some(Arc::new(context)),
+            ..self.clone()
+        }
+    }
+
+    /// The engine's view of the schema, with this database's policies and
+    /// the context `context` (else the database's own).
+    pub(crate) fn ctx<'a>(&'a self, context: Option<&'a PolicyContext>) -> Result<Ctx<'a>, Error> {
+        Ok(Ctx::new(self.store.schema())?
+            .with_policies(&self.policies, context.or(self.context.as_ref())))
     }
 
     /// This database (sharing its store) with reads that return
@@ -173,9 +239,20 @@ impl Database {
     /// rolled back when it returns an error. Each operation inside is atomic
     /// on its own.
     ///
+    /// `f` may fail with the application's own error type `E`, any type
+    /// that a cascadia [`Error`] converts into (`?` on a cascadia call
+    /// inside `f` converts it): a business rule aborts the transaction by
+    /// returning its error, and the caller gets that error back as it was.
+    /// When `f` returns `Ok(..)` and nothing else names `E`, name it:
+    /// `db.write(|tx| { tx.insert(&row)?; Ok::<_, cascadia::Error>(()) })`.
+    ///
     /// # Errors
-    /// What `f` returns; store errors from opening or committing.
-    pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
+    /// What `f` returns (everything it wrote is rolled back); store errors
+    /// from opening or committing, converted into `E`.
+    pub fn write<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.write_with(true, f)
     }
 
@@ -186,36 +263,44 @@ impl Database {
         self.write_with(false, f)
     }
 
-    fn write_with<R>(
+    fn write_with<R, E: From<Error>>(
         &self,
         savepoints: bool,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let ctx = Ctx::new(self.store.schema())?;
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut tx = Tx {
-            ctx,
+            ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Write)?,
             savepoints,
             guard: &self.guard,
             soft_deleted: self.soft_deleted,
+            policies: &self.policies,
+            context: self.context.as_ref(),
         };
+        // On `Err`, `tx` is dropped uncommitted: the store rolls it back.
         let result = f(&mut tx)?;
         tx.tx.commit()?;
         Ok(result)
     }
 
     /// Runs `f` in one read transaction (writes fail with [`Error::ReadOnly`]).
+    /// As with [`Database::write`], `f` may fail with any error type `E`
+    /// that a cascadia [`Error`] converts into.
     ///
     /// # Errors
-    /// What `f` returns; store errors.
-    pub fn read<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, Error>) -> Result<R, Error> {
-        let ctx = Ctx::new(self.store.schema())?;
+    /// What `f` returns; store errors, converted into `E`.
+    pub fn read<R, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut tx = Tx {
-            ctx,
+            ctx: self.ctx(None)?,
             tx: self.store.begin(Access::Read)?,
             savepoints: true,
             guard: &self.guard,
             soft_deleted: self.soft_deleted,
+            policies: &self.policies,
+            context: self.context.as_ref(),
         };
         f(&mut tx)
     }
@@ -298,12 +383,40 @@ impl Database {
         self.write_one(|tx| tx.update_row(table, key, row, &UpdateOptions::default()))
     }
 
+    /// Replaces several untyped rows as one operation, with `options`: see
+    /// [`Tx::update_rows`].
+    ///
+    /// # Errors
+    /// As [`Tx::update_rows`].
+    pub fn update_rows(
+        &self,
+        table: &str,
+        rows: Vec<(Key, Row)>,
+        options: &UpdateOptions,
+    ) -> Result<Outcome, Error> {
+        self.write_one(|tx| tx.update_rows(table, rows, options))
+    }
+
     /// Every row of `table`, by primary key (reads the whole table).
     ///
     /// # Errors
     /// [`Error::UnknownTable`], store errors.
     pub fn rows(&self, table: &str) -> Result<Vec<Row>, Error> {
         self.read(|tx| tx.rows(table))
+    }
+
+    /// Up to `limit` untyped rows of `range`, after `after`: see
+    /// [`Tx::scan_rows`].
+    ///
+    /// # Errors
+    /// As [`Tx::scan_rows`].
+    pub fn scan_rows(
+        &self,
+        range: &IndexRange,
+        after: Option<&ScanPosition>,
+        limit: usize,
+    ) -> Result<Page<Row>, Error> {
+        self.read(|tx| tx.scan_rows(range, after, limit))
     }
 }
 

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Database, Tx};
 use crate::model::error::Error;
-use crate::model::planner::{Access, Filter, FullScan, plan};
+use crate::model::planner::{Filter, FullScan, ReadPath, plan};
 use crate::model::serde_value::from_row;
 use crate::model::table::Table;
 use crate::model::value::Row;
@@ -40,8 +40,8 @@ impl Tx<'_> {
             .clone();
         let plan = plan(&meta, filters, scan)?;
         let candidates = match &plan.access {
-            Access::Scan => self.rows(table)?,
-            Access::Index(range) => {
+            ReadPath::Scan => self.rows(table)?,
+            ReadPath::Index(range) => {
                 let mut rows = Vec::new();
                 let mut after = None;
                 loop {

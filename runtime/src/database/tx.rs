@@ -12,6 +12,7 @@ use crate::engine::execute::{soft, soft_cascade};
 use crate::engine::guard::Guard;
 use crate::engine::options::{DeleteMode, DeleteOptions, UpdateOptions};
 use crate::engine::outcome::Outcome;
+use crate::engine::policy::{Policies, PolicyContext};
 use crate::model::error::{Error, Operation};
 use crate::model::graph::{TableId, has_null};
 use crate::model::index_range::IndexRange;
@@ -35,6 +36,10 @@ pub struct Tx<'a> {
     pub(super) guard: &'a Guard,
     /// Whether reads return soft-deleted rows.
     pub(super) soft_deleted: SoftDeleted,
+    /// The database's row policies.
+    pub(super) policies: &'a Policies,
+    /// The database's context value for them.
+    pub(super) context: Option<&'a PolicyContext>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -56,11 +61,30 @@ impl<'a> Tx<'a> {
         &mut self,
         f: impl FnOnce(Ctx<'a>, &mut dyn Transaction) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        self.atomic_in(self.ctx, f)
+    }
+
+    /// The context of an operation whose options carry `context`: the
+    /// policies see it, else the database's.
+    fn ctx_with<'c>(&self, context: Option<&'c PolicyContext>) -> Ctx<'c>
+    where
+        'a: 'c,
+    {
+        self.ctx
+            .with_policies(self.policies, context.or(self.context))
+    }
+
+    /// [`Tx::atomic`] with the context `ctx`.
+    fn atomic_in<'c, R>(
+        &mut self,
+        ctx: Ctx<'c>,
+        f: impl FnOnce(Ctx<'c>, &mut dyn Transaction) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         if !self.savepoints {
-            return f(self.ctx, &mut *self.tx);
+            return f(ctx, &mut *self.tx);
         }
         self.tx.savepoint()?;
-        match f(self.ctx, &mut *self.tx) {
+        match f(ctx, &mut *self.tx) {
             Ok(result) => {
                 self.tx.release_savepoint()?;
                 Ok(result)
@@ -195,17 +219,36 @@ impl<'a> Tx<'a> {
         keys: &[Key],
         options: &DeleteOptions,
     ) -> Result<Outcome, Error> {
+        let ctx = self.ctx_with(options.context.as_ref());
         match options.mode_for(self.ctx.meta(table)) {
-            DeleteMode::Soft => self.atomic(|ctx, tx| soft::soft_delete(ctx, tx, table, keys)),
-            DeleteMode::Scheduled(delay) => {
-                self.atomic(|ctx, tx| soft::schedule(ctx, tx, table, keys, delay, options))
+            DeleteMode::Soft => {
+                self.atomic_in(ctx, |ctx, tx| soft::soft_delete(ctx, tx, table, keys))
             }
-            DeleteMode::SoftCascade => self.atomic(|ctx, tx| {
+            DeleteMode::Scheduled(delay) => self.atomic_in(ctx, |ctx, tx| {
+                soft::schedule(ctx, tx, table, keys, delay, options)
+            }),
+            DeleteMode::SoftCascade => self.atomic_in(ctx, |ctx, tx| {
                 let roots = Start::Keys(keys.to_vec());
                 soft_cascade::mark_in(ctx, tx, table, roots, options)
             }),
-            _ => self.atomic(|ctx, tx| delete_sync(ctx, tx, table, keys, options)),
+            _ => self.atomic_in(ctx, |ctx, tx| delete_sync(ctx, tx, table, keys, options)),
         }
+    }
+
+    /// Clears the `#[soft_delete]` column of the rows of `T` with primary
+    /// keys `keys`, and of the rows their soft cascade marked: see
+    /// [`Database::restore_rows`].
+    ///
+    /// # Errors
+    /// As [`Database::restore_rows`].
+    pub fn restore<T>(&mut self, keys: &[T::PrimaryKey]) -> Result<Outcome, Error>
+    where
+        T: Table,
+        T::PrimaryKey: Serialize,
+    {
+        let table = self.table_of::<T>()?;
+        let keys = keys.iter().map(to_key).collect::<Result<Vec<_>, _>>()?;
+        self.atomic(|ctx, tx| soft_cascade::restore_in(ctx, tx, table, &keys))
     }
 
     /// Clears the `#[soft_delete]` column of the rows of `table` with
@@ -402,7 +445,10 @@ impl<'a> Tx<'a> {
     /// [`Error::UnknownTable`], store errors.
     pub fn rows(&mut self, table: &str) -> Result<Vec<Row>, Error> {
         let id = self.resolve(table)?;
-        let range = IndexRange::new(self.ctx.meta(id).name.clone(), crate::IndexRef::PrimaryKey);
+        let range = IndexRange::new(
+            self.ctx.meta(id).name.clone(),
+            crate::model::metadata::IndexRef::PrimaryKey,
+        );
         let mut rows = Vec::new();
         let mut after = None;
         loop {
@@ -480,7 +526,8 @@ impl<'a> Tx<'a> {
         options: &UpdateOptions,
     ) -> Result<Outcome, Error> {
         let guard = self.guard;
-        self.atomic(|ctx, tx| {
+        let ctx = self.ctx_with(options.context.as_ref());
+        self.atomic_in(ctx, |ctx, tx| {
             // A changed foreign key may not point at a row being deleted.
             if !ctx.graph.tables[table].outgoing.is_empty() && guard.may_refuse(ctx, tx)? {
                 for (key, row) in &rows {

@@ -4,8 +4,9 @@
 //! the planner, the executor and typed CRUD, so every lookup goes through the
 //! same index-backed path.
 
-use crate::model::error::Error;
-use crate::model::graph::{Access, FkEdge, Graph, TableId, has_null, range_for};
+use crate::engine::policy::{Asked, Policies, PolicyContext, PolicyScope};
+use crate::model::error::{Error, Operation, RowRef};
+use crate::model::graph::{FkEdge, Graph, Lookup, TableId, has_null, range_for};
 use crate::model::index_range::IndexRange;
 use crate::model::metadata::{ColumnMeta, IndexRef, TableMeta};
 use crate::model::position::ScanPosition;
@@ -19,6 +20,8 @@ use crate::store::{ChildScan, Transaction};
 pub(crate) struct Ctx<'a> {
     pub(crate) schema: &'a Schema,
     pub(crate) graph: &'a Graph,
+    /// The operation's row policies (`None` when no policy is registered).
+    pub(crate) policy: Option<PolicyScope<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -27,7 +30,44 @@ impl<'a> Ctx<'a> {
         Ok(Ctx {
             schema,
             graph: schema.graph()?,
+            policy: None,
         })
+    }
+
+    /// Asks the operation's row policies, if any, about `asked` (see
+    /// [`PolicyScope::check`]).
+    pub(crate) fn ask(&self, operation: Operation, asked: Asked<'_>) -> Result<(), Error> {
+        let Some(scope) = self.policy else {
+            return Ok(());
+        };
+        let parent = asked.parent.map(|(table, key)| RowRef {
+            table: self.meta(table).name.clone(),
+            key,
+        });
+        scope.check(
+            operation,
+            asked.table,
+            self.meta(asked.table),
+            asked.row,
+            self.pk_of(asked.table, asked.row),
+            asked.change,
+            asked.fk.map(|f| &self.fk(f).name),
+            parent,
+        )
+    }
+
+    /// This context with the row policies `policies` and the operation's
+    /// context value (no scope when `policies` is empty).
+    pub(crate) fn with_policies(
+        mut self,
+        policies: &'a Policies,
+        context: Option<&'a PolicyContext>,
+    ) -> Self {
+        self.policy = (!policies.is_empty()).then(|| PolicyScope {
+            policies,
+            context: context.map(|value| &**value),
+        });
+        self
     }
 
     pub(crate) fn meta(&self, table: TableId) -> &'a TableMeta {
@@ -101,8 +141,8 @@ impl<'a> Ctx<'a> {
     pub(crate) fn child_range(&self, fk: &FkEdge) -> Result<IndexRange, Error> {
         let table = &self.meta(fk.child).name;
         match &fk.children {
-            Access::Index { index, .. } => Ok(IndexRange::new(table.clone(), index.clone())),
-            Access::Unindexed => Err(Error::InvalidRange {
+            Lookup::Index { index, .. } => Ok(IndexRange::new(table.clone(), index.clone())),
+            Lookup::Unindexed => Err(Error::InvalidRange {
                 table: table.clone(),
                 reason: "a child scan of several parents needs an index".to_owned(),
             }),
@@ -113,16 +153,16 @@ impl<'a> Ctx<'a> {
     /// index that serves `fk` (in the index's column order).
     pub(crate) fn index_prefix(&self, fk: &FkEdge, values: &[Value]) -> Key {
         match &fk.children {
-            Access::Index { order, .. } => order.iter().map(|&k| values[k].clone()).collect(),
-            Access::Unindexed => values.to_vec(),
+            Lookup::Index { order, .. } => order.iter().map(|&k| values[k].clone()).collect(),
+            Lookup::Unindexed => values.to_vec(),
         }
     }
 
     /// The position just after child `row` in the scans of [`children`](Self::children).
     pub(crate) fn child_position(&self, fk: &FkEdge, row: &[Value]) -> ScanPosition {
         let index = match &fk.children {
-            Access::Index { columns, .. } => columns.iter().map(|&c| row[c].clone()).collect(),
-            Access::Unindexed => Vec::new(),
+            Lookup::Index { columns, .. } => columns.iter().map(|&c| row[c].clone()).collect(),
+            Lookup::Unindexed => Vec::new(),
         };
         ScanPosition {
             index,
@@ -158,8 +198,8 @@ impl<'a> Ctx<'a> {
             return Ok(None);
         }
         let table = &self.meta(fk.parent).name;
-        match &fk.parent_access {
-            Access::Index {
+        match &fk.parent_lookup {
+            Lookup::Index {
                 index: IndexRef::PrimaryKey,
                 order,
                 ..

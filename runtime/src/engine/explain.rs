@@ -14,8 +14,9 @@ use crate::engine::context::Ctx;
 use crate::engine::execute::check::{Purpose, Walk};
 use crate::engine::execute::delete::Progress;
 use crate::engine::execute::roots::Start;
+use crate::engine::policy::PolicyContext;
 use crate::model::budget::Budget;
-use crate::model::error::{Error, ForeignKeyName};
+use crate::model::error::{Error, ForeignKeyName, RowChange};
 use crate::model::graph::TableId;
 use crate::model::metadata::{Action, Name};
 use crate::model::planner::FullScan;
@@ -23,7 +24,7 @@ use crate::model::value::Key;
 use crate::store::{Access, Store};
 
 /// Options of [`Database::explain_delete_rows`](crate::Database::explain_delete_rows).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ExplainOptions {
     /// Most rows (deleted plus updated) to count (default 100,000). Memory
@@ -38,6 +39,21 @@ pub struct ExplainOptions {
     /// For `explain_delete_*_where`: whether a filter no index serves may
     /// read the whole table (default [`FullScan::Refuse`]).
     pub full_scan: FullScan,
+    /// The value row [policies](crate::Policy) see as the operation's
+    /// context (default: the database's).
+    pub context: Option<PolicyContext>,
+}
+
+impl std::fmt::Debug for ExplainOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExplainOptions")
+            .field("max_rows", &self.max_rows)
+            .field("batch_rows", &self.batch_rows)
+            .field("rows_read", &self.rows_read)
+            .field("full_scan", &self.full_scan)
+            .field("context", &self.context.is_some())
+            .finish()
+    }
 }
 
 impl Default for ExplainOptions {
@@ -47,6 +63,7 @@ impl Default for ExplainOptions {
             batch_rows: 1_000,
             rows_read: None,
             full_scan: FullScan::Refuse,
+            context: None,
         }
     }
 }
@@ -61,6 +78,12 @@ impl ExplainOptions {
     /// Sets [`batch_rows`](Self::batch_rows) (at least 1).
     pub fn batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Sets [`context`](Self::context): the value row policies see.
+    pub fn context(mut self, context: impl std::any::Any + Send + Sync) -> Self {
+        self.context = Some(Arc::new(context));
         self
     }
 }
@@ -95,6 +118,25 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// A row [policy](crate::Policy) that would refuse the delete: the first
+/// row it refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PolicyRefusal {
+    /// SQL name of the refused row's table.
+    pub table: Name,
+    /// Primary key of the refused row.
+    pub key: Key,
+    /// How the delete would change it.
+    pub change: RowChange,
+    /// The name the policy was registered under.
+    pub policy: Name,
+    /// The policy's reason.
+    pub reason: String,
+    /// The error the delete would fail with.
+    pub message: String,
+}
+
 /// What a delete would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -104,6 +146,8 @@ pub struct Explain {
     pub tables: BTreeMap<Name, TableCounts>,
     /// Each foreign key that would refuse the delete, once.
     pub refusals: Vec<Refusal>,
+    /// The first row a [policy](crate::Policy) would refuse, if any.
+    pub denied: Option<PolicyRefusal>,
     /// Whether counting stopped at [`ExplainOptions::max_rows`]: the counts
     /// are lower bounds, and refusals further on were not looked for.
     pub truncated: bool,
@@ -126,18 +170,18 @@ impl Explain {
 
     /// Whether the delete would go through (no refusal found).
     pub fn would_succeed(&self) -> bool {
-        self.refusals.is_empty()
+        self.refusals.is_empty() && self.denied.is_none()
     }
 }
 
 /// Explains the delete of the rows of table `id` that `roots` names.
 pub(crate) fn explain(
     store: &dyn Store,
+    ctx: Ctx<'_>,
     id: TableId,
     roots: Start,
     options: &ExplainOptions,
 ) -> Result<Explain, Error> {
-    let ctx = Ctx::new(store.schema())?;
     let rows_read = options
         .rows_read
         .or(store.schema().budget().rows_read)
@@ -210,10 +254,39 @@ pub(crate) fn explain(
             }
         })
         .collect();
+    let denied =
+        walk.denied
+            .take()
+            .and_then(|error| match walk.with_cascade_path(ctx, &mut *tx, error) {
+                error @ Error::PolicyDenied { .. } => {
+                    let message = error.to_string();
+                    let Error::PolicyDenied {
+                        table,
+                        key,
+                        change,
+                        policy,
+                        reason,
+                        ..
+                    } = error
+                    else {
+                        return None;
+                    };
+                    Some(PolicyRefusal {
+                        table,
+                        key,
+                        change,
+                        policy,
+                        reason,
+                        message,
+                    })
+                }
+                _ => None,
+            });
     let reachable = ctx.graph.cascade_reachable(id);
     Ok(Explain {
         tables,
         refusals,
+        denied,
         truncated: walk.truncated,
         single_transaction: ctx.graph.delete_changes_keys(&reachable),
     })

@@ -16,6 +16,8 @@
 //! [`Database::forget_job`](crate::Database::forget_job).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,11 +80,10 @@ pub struct JobInfo {
     pub roots: u64,
     /// Where it stands.
     pub status: JobStatus,
-    /// When it was created, in milliseconds since the Unix epoch.
-    pub created_ms: i64,
-    /// When it may start, in milliseconds since the Unix epoch (scheduled
-    /// deletes); `None`: at once.
-    pub due_ms: Option<i64>,
+    /// When it was created.
+    pub created: SystemTime,
+    /// When it may start (scheduled deletes); `None`: at once.
+    pub due: Option<SystemTime>,
     /// Batches committed so far.
     pub batches: u64,
     /// Rows deleted and updated so far, per table.
@@ -120,8 +121,8 @@ impl JobState {
             table: self.stack.root_table().clone(),
             roots: self.stack.roots_count(),
             status: self.status.clone(),
-            created_ms: self.created_ms,
-            due_ms: self.due_ms,
+            created: system_time(self.created_ms),
+            due: self.due_ms.map(system_time),
             batches: self.batches,
             outcome: self.outcome(),
         }
@@ -148,18 +149,30 @@ impl JobState {
     }
 }
 
+/// The time `ms` milliseconds after the Unix epoch (before it, when
+/// negative).
+pub(crate) fn system_time(ms: i64) -> SystemTime {
+    let offset = Duration::from_millis(ms.unsigned_abs());
+    if ms >= 0 {
+        UNIX_EPOCH + offset
+    } else {
+        UNIX_EPOCH - offset
+    }
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// A time in milliseconds since the Unix epoch, later than any this process
-/// gave before: each soft delete's marking has its own time, so a restore
-/// tells them apart (two within one millisecond would share it).
-pub(crate) fn unique_now_ms() -> i64 {
-    use std::sync::atomic::{AtomicI64, Ordering};
+/// The time a soft delete writes: milliseconds since the Unix epoch, now,
+/// but later than every time this process wrote before — so that each soft
+/// delete and soft cascade has a time of its own, and a restore clears only
+/// the rows its own delete marked. (Two processes marking in the same
+/// millisecond may still share one.)
+pub(crate) fn soft_delete_time() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = now_ms();
     let previous = LAST

@@ -13,5 +13,7 @@ pub(crate) mod jobs;
 pub(crate) mod options;
 pub(crate) mod outcome;
 pub(crate) mod plan;
+pub(crate) mod policy;
 pub(crate) mod progress;
+pub(crate) mod wakeup;
 pub(crate) mod worker;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::engine::policy::PolicyContext;
 use crate::engine::progress::Observer;
 use crate::model::budget::Budget;
 use crate::model::metadata::{Deletion, TableMeta};
@@ -80,6 +81,10 @@ pub struct DeleteOptions {
     /// For the deletes by condition (`delete_where`): whether a filter no
     /// index serves may read the whole table (default [`FullScan::Refuse`]).
     pub full_scan: FullScan,
+    /// The value row [policies](crate::Policy) see as the operation's
+    /// context (default: the database's, [`Database::with_context`](crate::Database::with_context)
+    ///). Not persisted with a job.
+    pub context: Option<PolicyContext>,
 }
 
 impl std::fmt::Debug for DeleteOptions {
@@ -91,6 +96,7 @@ impl std::fmt::Debug for DeleteOptions {
             .field("budget", &self.budget)
             .field("observer", &self.observer.is_some())
             .field("full_scan", &self.full_scan)
+            .field("context", &self.context.is_some())
             .finish()
     }
 }
@@ -104,6 +110,7 @@ impl Default for DeleteOptions {
             budget: None,
             observer: None,
             full_scan: FullScan::Refuse,
+            context: None,
         }
     }
 }
@@ -112,6 +119,14 @@ impl DeleteOptions {
     /// Sets [`mode`](Self::mode).
     pub fn mode(mut self, mode: DeleteMode) -> Self {
         self.mode = Some(mode);
+        self
+    }
+
+    /// Sets [`context`](Self::context): the value row policies see, e.g.
+    /// the acting user (read back with [`PolicyRow::context`](crate::PolicyRow::context)
+    ///).
+    pub fn context(mut self, context: impl std::any::Any + Send + Sync) -> Self {
+        self.context = Some(std::sync::Arc::new(context));
         self
     }
 
@@ -202,7 +217,7 @@ impl DeleteOptions {
 }
 
 /// Options of an update.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct UpdateOptions {
     /// Most rows the update may write (the updated rows and the rows its ON
@@ -213,9 +228,28 @@ pub struct UpdateOptions {
     /// It also bounds memory: to count each row once, the count keeps the
     /// keys of the rows counted.
     pub max_rows: Option<u64>,
+    /// The value row [policies](crate::Policy) see as the operation's
+    /// context (default: the database's, [`Database::with_context`](crate::Database::with_context)
+    ///).
+    pub context: Option<PolicyContext>,
+}
+
+impl std::fmt::Debug for UpdateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateOptions")
+            .field("max_rows", &self.max_rows)
+            .field("context", &self.context.is_some())
+            .finish()
+    }
 }
 
 impl UpdateOptions {
+    /// Sets [`context`](Self::context): the value row policies see.
+    pub fn context(mut self, context: impl std::any::Any + Send + Sync) -> Self {
+        self.context = Some(std::sync::Arc::new(context));
+        self
+    }
+
     /// Sets [`max_rows`](Self::max_rows).
     pub fn max_rows(mut self, max_rows: u64) -> Self {
         self.max_rows = Some(max_rows);

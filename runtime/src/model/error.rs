@@ -40,6 +40,39 @@ impl fmt::Display for Operation {
     }
 }
 
+/// How an operation changes a row that a [policy](crate::Policy) is asked
+/// about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RowChange {
+    /// The row is deleted: a root of a delete, or a row an ON DELETE CASCADE
+    /// reaches (a soft cascade is checked as the delete it stands in for).
+    Delete,
+    /// The row is the one an update names.
+    Update,
+    /// An ON DELETE or ON UPDATE SET NULL sets the row's referencing columns
+    /// to NULL.
+    SetNull,
+    /// An ON DELETE or ON UPDATE SET DEFAULT sets the row's referencing
+    /// columns to their defaults.
+    SetDefault,
+    /// An ON UPDATE CASCADE rewrites the row's referencing columns to the
+    /// parent's new key.
+    KeyRewrite,
+}
+
+impl fmt::Display for RowChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RowChange::Delete => "delete",
+            RowChange::Update => "update",
+            RowChange::SetNull => "set null",
+            RowChange::SetDefault => "set default",
+            RowChange::KeyRewrite => "key rewrite",
+        })
+    }
+}
+
 /// A foreign key as messages name it: `members(team_id) → teams`, or
 /// `members(team_slug) → teams(slug)` when it references a unique key rather
 /// than the primary key. Errors hold it behind an `Arc` (shared with the
@@ -500,6 +533,38 @@ pub enum Error {
         /// the parent row. Empty when the caller named the parent row, and
         /// when a batch met the refusal after the check pass (a referencing
         /// row written while the delete ran).
+        via: CascadePath,
+    },
+
+    /// A [policy](crate::Policy) registered on the table refused a row the
+    /// operation would change. Decided before anything is written (the check
+    /// pass of a delete; a key update, which is one transaction, is rolled
+    /// back).
+    #[error(
+        "cannot {operation} {}: policy `{policy}` refuses the {change} of {}{}: {reason}",
+        refused_row(table, key, via),
+        refused_again(table, key, via),
+        foreign_key.as_ref().map(|fk| format!(" (through {fk})")).unwrap_or_default()
+    )]
+    PolicyDenied {
+        /// What the caller was doing (deleting or updating its rows).
+        operation: Operation,
+        /// SQL name of the table of the refused row.
+        table: Name,
+        /// Primary-key values of the refused row.
+        key: Key,
+        /// How the operation would change the row.
+        change: RowChange,
+        /// The foreign key whose action reaches the row (`None` for the rows
+        /// the caller named).
+        foreign_key: Option<Arc<ForeignKeyName>>,
+        /// The name the policy was registered under.
+        policy: Name,
+        /// The policy's reason.
+        reason: String,
+        /// The rows through which the operation reached the refused row: first
+        /// the row the caller named, then each row its cascade went through,
+        /// down to (without) the refused row. Empty when the caller named it.
         via: CascadePath,
     },
 

@@ -17,7 +17,7 @@ pub(crate) type FkId = usize;
 
 /// How to reach rows by the values of some columns.
 #[derive(Debug, Clone)]
-pub(crate) enum Access {
+pub(crate) enum Lookup {
     /// Through an index whose first columns are the looked-up columns:
     /// `order[j]` is the position, among the looked-up values, of the value
     /// for the index's column `j`; `columns` are all the index's column
@@ -73,9 +73,9 @@ pub(crate) struct FkEdge {
     /// The database runs this key's actions ([`ForeignKeyMeta::native`](crate::ForeignKeyMeta::native)).
     pub(crate) native: bool,
     /// How to find the children of a parent key.
-    pub(crate) children: Access,
+    pub(crate) children: Lookup,
     /// How to find the parent of a child key (always an index).
-    pub(crate) parent_access: Access,
+    pub(crate) parent_lookup: Lookup,
     /// The name errors use.
     pub(crate) name: Arc<ForeignKeyName>,
     /// Whether the ON DELETE action writes a column of a primary or unique
@@ -109,16 +109,16 @@ pub(crate) fn has_null(key: &[Value]) -> bool {
 }
 
 /// The index range that finds rows whose looked-up columns equal `values`
-/// (in looked-up order), or `None` for [`Access::Unindexed`].
-pub(crate) fn range_for(table: &Name, access: &Access, values: &[Value]) -> Option<IndexRange> {
+/// (in looked-up order), or `None` for [`Lookup::Unindexed`].
+pub(crate) fn range_for(table: &Name, access: &Lookup, values: &[Value]) -> Option<IndexRange> {
     match access {
-        Access::Index { index, order, .. } => Some(IndexRange {
+        Lookup::Index { index, order, .. } => Some(IndexRange {
             table: table.clone(),
             index: index.clone(),
             prefix: order.iter().map(|&k| values[k].clone()).collect(),
             range: None,
         }),
-        Access::Unindexed => None,
+        Lookup::Unindexed => None,
     }
 }
 
@@ -187,7 +187,7 @@ impl Graph {
                 let child_columns = positions(table, &fk.columns);
                 let parent_columns = positions(parent_meta, &fk.referenced_columns);
                 let children = match &fk.index {
-                    IndexRef::PrimaryKey => Access::Index {
+                    IndexRef::PrimaryKey => Lookup::Index {
                         index: IndexRef::PrimaryKey,
                         order: order(&nodes[child].pk, &child_columns),
                         columns: nodes[child].pk.clone(),
@@ -197,17 +197,17 @@ impl Graph {
                             .index(name)
                             .map(|i| positions(table, &i.columns))
                             .unwrap_or_default();
-                        Access::Index {
+                        Lookup::Index {
                             index: IndexRef::Index(name.clone()),
                             order: order(&columns, &child_columns),
                             columns,
                         }
                     }
-                    IndexRef::Unindexed => Access::Unindexed,
+                    IndexRef::Unindexed => Lookup::Unindexed,
                 };
                 let mut sorted_parent = parent_columns.clone();
                 sorted_parent.sort_unstable();
-                let parent_access = nodes[parent]
+                let parent_lookup = nodes[parent]
                     .unique_keys
                     .iter()
                     .find(|(_, key)| {
@@ -215,12 +215,12 @@ impl Graph {
                         key.sort_unstable();
                         key == sorted_parent
                     })
-                    .map(|(index, key)| Access::Index {
+                    .map(|(index, key)| Lookup::Index {
                         index: index.clone(),
                         order: order(key, &parent_columns),
                         columns: key.clone(),
                     })
-                    .unwrap_or(Access::Unindexed);
+                    .unwrap_or(Lookup::Unindexed);
                 let references_primary_key = {
                     let mut pk = nodes[parent].pk.clone();
                     pk.sort_unstable();
@@ -244,7 +244,7 @@ impl Graph {
                     on_update: fk.on_update,
                     native: fk.native,
                     children,
-                    parent_access,
+                    parent_lookup,
                     name: Arc::new(ForeignKeyName {
                         table: table.name.clone(),
                         columns: fk.columns.to_vec(),

@@ -79,6 +79,16 @@ pub enum Deletion {
     },
 }
 
+impl Deletion {
+    /// The delay of [`Deletion::Scheduled`]; `None` for the other modes.
+    pub fn delay(&self) -> Option<std::time::Duration> {
+        match self {
+            Deletion::Scheduled { after_ms } => Some(std::time::Duration::from_millis(*after_ms)),
+            _ => None,
+        }
+    }
+}
+
 /// One column of a [`TableMeta`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnMeta {

@@ -110,7 +110,7 @@ impl fmt::Display for Filter {
 /// How a [`QueryPlan`] reads the table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Access {
+pub enum ReadPath {
     /// Read one range of one index.
     Index(IndexRange),
     /// Read every row (only when the caller allowed a scan).
@@ -122,7 +122,7 @@ pub enum Access {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryPlan {
     /// The index range read, or a full scan.
-    pub access: Access,
+    pub access: ReadPath,
     /// Filters the read does not already guarantee, to check on each row.
     pub residual: Vec<Filter>,
 }
@@ -258,7 +258,7 @@ fn bound(filters: &[Filter], position: Option<usize>) -> Bound<Value> {
 /// Plans a read of `table` for `filters` (all of which must hold).
 ///
 /// Returns the best legal index use (see the module documentation) with the
-/// unconsumed filters as residual, or [`Access::Scan`] with every filter as
+/// unconsumed filters as residual, or [`ReadPath::Scan`] with every filter as
 /// residual when no index serves and `scan` is [`FullScan::Allow`]. With no filters at
 /// all, the plan is a scan if allowed.
 ///
@@ -296,7 +296,7 @@ pub fn plan(
     if best.covered_columns() == 0 {
         if scan == FullScan::Allow {
             return Ok(QueryPlan {
-                access: Access::Scan,
+                access: ReadPath::Scan,
                 residual: filters.to_vec(),
             });
         }
@@ -343,7 +343,7 @@ pub fn plan(
         range,
     };
     Ok(QueryPlan {
-        access: Access::Index(range),
+        access: ReadPath::Index(range),
         residual,
     })
 }
@@ -399,8 +399,8 @@ mod tests {
 
     fn range_of(plan: &QueryPlan) -> &IndexRange {
         match &plan.access {
-            Access::Index(range) => range,
-            Access::Scan => panic!("expected an index read, got a scan"),
+            ReadPath::Index(range) => range,
+            ReadPath::Scan => panic!("expected an index read, got a scan"),
         }
     }
 
@@ -482,7 +482,7 @@ mod tests {
         assert_eq!(error.table, "t");
         assert!(error.to_string().contains("`c`"), "{error}");
         let scan = plan(&t, &filters, FullScan::Allow).unwrap();
-        assert_eq!(scan.access, Access::Scan);
+        assert_eq!(scan.access, ReadPath::Scan);
         assert_eq!(scan.residual, filters.to_vec());
     }
 
@@ -576,7 +576,7 @@ mod tests {
                 consumed.remove(position.unwrap());
             }
 
-            if let Access::Index(range) = &plan.access {
+            if let ReadPath::Index(range) = &plan.access {
                 let columns = range.index_columns(&table).unwrap();
                 // Legal prefix: equality on the first columns, in order...
                 for (column, value) in columns.iter().zip(&range.prefix) {
@@ -602,8 +602,8 @@ mod tests {
             // Same rows as filtering everything.
             let by_plan: Vec<&Vec<Value>> = rows.iter().filter(|row| {
                 let read = match &plan.access {
-                    Access::Scan => true,
-                    Access::Index(range) => {
+                    ReadPath::Scan => true,
+                    ReadPath::Index(range) => {
                         let values: Vec<Value> = range.index_columns(&table).unwrap().iter()
                             .map(|column| row[table.column_position(column).unwrap()].clone())
                             .collect();

@@ -1,6 +1,6 @@
-//! `PoolOptions`: how a server store pools its connections, in terms any
-//! backend can use (the PostgreSQL store today; the SQLite store may take
-//! the same options for its reader connections).
+//! `PoolOptions`: how a store pools its connections, in terms any backend
+//! can use: the PostgreSQL store's r2d2 pool, and the SQLite store's reader
+//! connections beside its one writer (`SqliteOptions::pool`).
 
 use std::time::Duration;
 

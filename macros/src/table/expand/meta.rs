@@ -11,7 +11,7 @@ use syn::ext::IdentExt;
 use super::reference::{default_fn, derived_of, trivial_id};
 use super::{names, span_range, type_string};
 use crate::table::model::{ForeignKey, Serving, Table};
-use crate::table::parse::Action;
+use crate::table::parse::{Action, DeletionKind};
 
 /// `impl Table`: the key type, the metadata, the index queries' entry.
 pub fn table_impl(table: &Table) -> TokenStream {
@@ -71,6 +71,31 @@ pub fn table_impl(table: &Table) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let queries = table.names.item("Indexes", ident.span());
+    let meta = quote! {
+        __cascadia::table(
+            #name,
+            #type_name,
+            __CASCADIA_COLUMNS,
+            <Self::Indexes as __cascadia::DerivedTable<Self>>::PRIMARY_KEY,
+            __CASCADIA_INDEXES,
+            __CASCADIA_FOREIGN_KEYS,
+            #soft_delete,
+        )
+    };
+    let meta = match table.deletion.map(|deletion| deletion.kind) {
+        None | Some(DeletionKind::Hard) => meta,
+        Some(kind) => {
+            let deletion = match kind {
+                DeletionKind::Soft => quote!(__cascadia::Deletion::Soft),
+                DeletionKind::SoftCascade => quote!(__cascadia::Deletion::SoftCascade),
+                DeletionKind::Scheduled { after_ms } => {
+                    quote!(__cascadia::Deletion::Scheduled { after_ms: #after_ms })
+                }
+                DeletionKind::Hard => unreachable!("matched above"),
+            };
+            quote!(__cascadia::with_deletion(#meta, #deletion))
+        }
+    };
     // The lists are `const` items of their own: a list of calls, borrowed
     // as a call's argument, would not live for `'static`.
     quote! {
@@ -81,15 +106,7 @@ pub fn table_impl(table: &Table) -> TokenStream {
         impl __cascadia::Table for #ident {
             type PrimaryKey = #primary_key;
             type Indexes = #queries;
-            const META: &'static __cascadia::TableMeta = &__cascadia::table(
-                #name,
-                #type_name,
-                __CASCADIA_COLUMNS,
-                <Self::Indexes as __cascadia::DerivedTable<Self>>::PRIMARY_KEY,
-                __CASCADIA_INDEXES,
-                __CASCADIA_FOREIGN_KEYS,
-                #soft_delete,
-            );
+            const META: &'static __cascadia::TableMeta = &#meta;
             fn indexes() -> #queries {
                 #queries(())
             }

@@ -133,7 +133,7 @@ pub(crate) fn check_pass(
     max_rows: Option<u64>,
     budget: &Budget,
 ) -> Result<(), Error> {
-    if max_rows.is_none() && !ctx.graph.tables[table].needs_check {
+    if max_rows.is_none() && !ctx.graph.tables[table].needs_check && ctx.policy.is_none() {
         return Ok(());
     }
     let _span = tracing::debug_span!("check", table = %ctx.meta(table).name).entered();

@@ -19,8 +19,9 @@ use std::collections::HashMap;
 use super::membership::Membership;
 use crate::engine::actions::{rewrites_alone, update_action_values};
 use crate::engine::context::Ctx;
-use crate::model::error::{CascadePath, Error, Operation};
-use crate::model::graph::{Access, FkId, TableId, has_null};
+use crate::engine::policy::Asked;
+use crate::model::error::{CascadePath, Error, Operation, RowChange};
+use crate::model::graph::{FkId, Lookup, TableId, has_null};
 use crate::model::metadata::{Action, IndexRef, Name};
 use crate::model::value::{Key, Row, Value};
 use crate::store::Transaction;
@@ -324,6 +325,7 @@ impl<'a> Changes<'a> {
         if new == old {
             return Ok(());
         }
+        self.ask(table, &old, &patch.cause)?;
         let index = match self.by_key.get(&(table, key.clone())) {
             Some(&index) => index,
             None => {
@@ -506,7 +508,8 @@ impl<'a> Changes<'a> {
     ) -> Result<bool, Error> {
         let ctx = self.ctx;
         let fk = ctx.fk(f);
-        if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) {
+        let policed = ctx.policy.is_some_and(|scope| scope.guards(fk.child));
+        if !rewrites_alone(ctx, f) || self.deleted.may_contain(fk.child) || policed {
             return Ok(false);
         }
         let Some(mut set) = update_action_values(ctx, fk, new_values) else {
@@ -530,6 +533,45 @@ impl<'a> Changes<'a> {
         self.bytes += written.bytes;
         self.count(written.rows)?;
         Ok(true)
+    }
+
+    /// Asks the policies of `table` about the change of `row` (an update's
+    /// rows: a delete asked them in its check pass).
+    fn ask(&self, table: TableId, row: &[Value], cause: &Cause) -> Result<(), Error> {
+        if self.ctx.policy.is_none() {
+            return Ok(());
+        }
+        let asked = match cause {
+            // A delete's own rows and the rows its actions set were asked
+            // in its check pass.
+            Cause::Root if self.root.0 != Operation::Update => return Ok(()),
+            Cause::Action { delete: true, .. } => return Ok(()),
+            Cause::Root => Asked {
+                table,
+                row,
+                change: RowChange::Update,
+                fk: None,
+                parent: None,
+            },
+            Cause::Action {
+                fk,
+                parent_table,
+                parent_key,
+                action,
+                ..
+            } => Asked {
+                table,
+                row,
+                change: match action {
+                    Action::SetNull => RowChange::SetNull,
+                    Action::SetDefault => RowChange::SetDefault,
+                    _ => RowChange::KeyRewrite,
+                },
+                fk: Some(*fk),
+                parent: Some((*parent_table, parent_key.clone())),
+            },
+        };
+        self.ctx.ask(self.root.0, asked)
     }
 
     fn restricted(&self, table: TableId, key: &Key, fk: FkId, child_key: Key) -> Error {
@@ -578,7 +620,7 @@ impl<'a> Changes<'a> {
                         key: parent_key.clone(),
                         foreign_key: fk.name.clone(),
                         child_key: touched.key.clone(),
-                        deleted: self.default_parent_deleted(fk.parent, &fk.parent_access, &values),
+                        deleted: self.default_parent_deleted(fk.parent, &fk.parent_lookup, &values),
                         default_key: values,
                         via: CascadePath::default(),
                     },
@@ -647,7 +689,7 @@ impl<'a> Changes<'a> {
             let fk = ctx.fk(f);
             let entries = &by_fk[&f];
             let windowed =
-                fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+                fk.child_columns.len() == 1 && matches!(fk.children, Lookup::Index { .. });
             if !windowed {
                 for removed in entries {
                     if let Some(child_key) = ctx.first_child(tx, fk, &removed.values, None)? {
@@ -676,9 +718,9 @@ impl<'a> Changes<'a> {
 
     /// Whether the row holding a SET DEFAULT's default key was deleted by
     /// this operation (known when the key is the parent's primary key).
-    fn default_parent_deleted(&self, parent: TableId, access: &Access, values: &[Value]) -> bool {
+    fn default_parent_deleted(&self, parent: TableId, access: &Lookup, values: &[Value]) -> bool {
         match access {
-            Access::Index {
+            Lookup::Index {
                 index: IndexRef::PrimaryKey,
                 order,
                 ..

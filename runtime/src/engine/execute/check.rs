@@ -36,13 +36,14 @@
 use std::collections::{HashMap, HashSet};
 
 use super::delete::Progress;
+use super::marker::Marker;
 use super::membership::Upward;
 use super::roots::{RootReader, RootSet, Start};
-use super::soft_cascade::Marker;
 use super::usage::Usage;
 use crate::engine::context::Ctx;
+use crate::engine::policy::Asked;
 use crate::model::budget::Budget;
-use crate::model::error::{CascadePath, Error, Operation};
+use crate::model::error::{CascadePath, Error, Operation, RowChange};
 use crate::model::graph::{FkId, TableId, has_null};
 use crate::model::metadata::Action;
 use crate::model::position::ScanPosition;
@@ -108,6 +109,8 @@ pub(crate) struct Walk {
     first_root: Key,
     /// What writes the rows of `D` ([`Purpose::Mark`]).
     pub(crate) marker: Option<Marker>,
+    /// The first policy refusal (explain).
+    pub(crate) denied: Option<Error>,
 }
 
 impl Walk {
@@ -142,6 +145,7 @@ impl Walk {
             refusals: Vec::new(),
             truncated: false,
             marker: None,
+            denied: None,
         }
     }
 
@@ -216,6 +220,27 @@ impl Walk {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Whether the walk asks row policies (checking or explaining, with a
+    /// policy registered).
+    fn policed(&self, ctx: Ctx<'_>) -> bool {
+        ctx.policy.is_some() && self.purpose != Purpose::Mark
+    }
+
+    /// Asks the policies of the row's table: a refusal fails the check, or
+    /// is recorded, the first one, by explain.
+    fn ask(&mut self, ctx: Ctx<'_>, asked: Asked<'_>) -> Result<(), Error> {
+        if !self.policed(ctx) {
+            return Ok(());
+        }
+        match ctx.ask(Operation::Delete, asked) {
+            Err(error) if self.purpose == Purpose::Explain => {
+                self.denied.get_or_insert(error);
+                Ok(())
+            }
+            result => result,
         }
     }
 
@@ -313,6 +338,7 @@ impl Walk {
         }
         let mut rows = Vec::new();
         for row in found {
+            self.ask(ctx, Asked::deleted(table, &row, None))?;
             let key = ctx.pk_of(table, &row);
             if self.count(ctx, true, table, &key)? {
                 rows.push(row);
@@ -385,15 +411,15 @@ impl Walk {
         }
         let f = incoming[self.frames[depth].fk];
         let fk = ctx.fk(f);
-        let counting = self.counting.is_some();
+        let counting = self.counting.is_some() || self.policed(ctx);
         let skip = match fk.on_delete {
             // Marking follows the rows a CASCADE would delete, and no other.
             _ if self.purpose == Purpose::Mark => fk.on_delete != Action::Cascade,
-            // Nothing below can refuse, and nothing is counted.
+            // Nothing below can refuse, and nothing is counted or asked.
             Action::Cascade => !counting && !ctx.graph.tables[fk.child].needs_check,
             // A SET NULL that changes no key cannot refuse (a delete whose
             // actions change keys runs as one transaction, planned by
-            // `plan_delete`).
+            // `plan_delete`), unless a policy refuses it.
             Action::SetNull => !counting,
             _ => false,
         };
@@ -453,6 +479,9 @@ impl Walk {
                 let on_stack = ctx.graph.tables[fk.child].in_cycle
                     && self.on_stack.contains_key(&(fk.child, child_key.clone()));
                 if fk.on_delete == Action::Cascade {
+                    if !on_stack {
+                        self.ask(ctx, Asked::deleted(fk.child, &child, Some(f)))?;
+                    }
                     if !on_stack && self.count(ctx, true, fk.child, &child_key)? {
                         to_push.push(child);
                     }
@@ -495,6 +524,20 @@ impl Walk {
                         }
                     }
                     _ => {
+                        let change = match fk.on_delete {
+                            Action::SetNull => RowChange::SetNull,
+                            _ => RowChange::SetDefault,
+                        };
+                        self.ask(
+                            ctx,
+                            Asked {
+                                table: fk.child,
+                                row: &child,
+                                change,
+                                fk: Some(f),
+                                parent: Some((table, parent_key.clone())),
+                            },
+                        )?;
                         let first = self.count(ctx, false, fk.child, &child_key)?;
                         if fk.on_delete == Action::SetDefault && first {
                             let upward = Upward {

@@ -219,6 +219,19 @@ pub(crate) fn with_cascade_path(
     roots: &RootSet,
     mut error: Error,
 ) -> Error {
+    if let Error::PolicyDenied { via, .. } = &mut error {
+        if let Some(parent) = via.first().cloned() {
+            // A SET NULL / SET DEFAULT row: the path to its parent, which
+            // the delete reached.
+            let Some(id) = ctx.graph.table_id(&parent.table) else {
+                return error;
+            };
+            if let Some(path) = path_to(ctx, tx, root_table, roots, id, &parent.key) {
+                *via = path.into();
+            }
+            return error;
+        }
+    }
     let (Error::Restricted {
         table, key, via, ..
     }
@@ -227,6 +240,9 @@ pub(crate) fn with_cascade_path(
     }
     | Error::MissingDefault {
         table, key, via, ..
+    }
+    | Error::PolicyDenied {
+        table, key, via, ..
     }) = &mut error
     else {
         return error;
@@ -234,26 +250,37 @@ pub(crate) fn with_cascade_path(
     let Some(id) = ctx.graph.table_id(table) else {
         return error;
     };
+    if let Some(mut path) = path_to(ctx, tx, root_table, roots, id, key) {
+        path.pop();
+        *via = path.into();
+    }
+    error
+}
+
+/// The cascade path from a root to the row `key` of `table`, both ends
+/// included, if the delete of `roots` reaches it.
+fn path_to(
+    ctx: Ctx<'_>,
+    tx: &mut dyn Transaction,
+    root_table: TableId,
+    roots: &RootSet,
+    table: TableId,
+    key: &[Value],
+) -> Option<Vec<RowRef>> {
     let reachable = ctx.graph.cascade_reachable(root_table);
     let upward = Upward {
         root_table,
         roots,
         reachable: &reachable,
     };
-    let path = match tx.get(table, key) {
-        Ok(Some(row)) => upward.path(ctx, tx, id, &row).ok().flatten(),
-        _ => None,
-    };
-    if let Some(mut path) = path {
-        path.pop();
-        *via = path
-            .into_iter()
+    let row = tx.get(&ctx.meta(table).name, key).ok()??;
+    let path = upward.path(ctx, tx, table, &row).ok()??;
+    Some(
+        path.into_iter()
             .map(|(table, key)| RowRef {
                 table: ctx.meta(table).name.clone(),
                 key,
             })
-            .collect::<Vec<_>>()
-            .into();
-    }
-    error
+            .collect(),
+    )
 }

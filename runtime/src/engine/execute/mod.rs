@@ -26,6 +26,7 @@ pub(crate) mod batched;
 pub(crate) mod changes;
 pub(crate) mod check;
 pub(crate) mod delete;
+pub(crate) mod marker;
 pub(crate) mod membership;
 pub(crate) mod roots;
 pub(crate) mod soft;
@@ -45,6 +46,7 @@ use crate::model::value::{Key, Row};
 use crate::store::Transaction;
 
 use changes::{Cause, Changes, Patch};
+use check::{Purpose, Walk};
 use delete::{DeleteStack, Progress, Roots, Run};
 use membership::Nothing;
 
@@ -62,6 +64,7 @@ pub(crate) fn delete_sync(
     for key in keys {
         ctx.check_key(table, key)?;
     }
+    ask_policies(ctx, tx, table, keys, options.batch_rows)?;
     let plan = match plan_delete(ctx, tx, table, keys, options.max_rows) {
         Ok(plan) => plan,
         Err(error) => {
@@ -99,6 +102,26 @@ pub(crate) fn delete_sync(
         "sync delete"
     );
     Ok(Outcome::from_counts(ctx, &deleted, &changes.updated))
+}
+
+/// Asks the row policies, if any, about every row the delete of `keys`
+/// would change, by the check walk in `tx`, before anything is written.
+pub(crate) fn ask_policies(
+    ctx: Ctx<'_>,
+    tx: &mut dyn Transaction,
+    table: TableId,
+    keys: &[Key],
+    batch_rows: usize,
+) -> Result<(), Error> {
+    if ctx.policy.is_none() {
+        return Ok(());
+    }
+    let start = roots::Start::Keys(keys.to_vec());
+    let mut walk = Walk::new(ctx, Purpose::Check, table, start, batch_rows, None);
+    match walk.run(ctx, tx, &Budget::UNLIMITED, &mut Usage::default()) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(walk.with_cascade_path(ctx, tx, error)),
+    }
 }
 
 /// Replaces rows of `table` (by current primary key) with new rows, and runs

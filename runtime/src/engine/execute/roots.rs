@@ -13,7 +13,7 @@ use crate::model::error::Error;
 use crate::model::graph::TableId;
 use crate::model::index_range::IndexRange;
 use crate::model::metadata::{IndexRef, TableMeta};
-use crate::model::planner::{self, Access, Filter, FullScan, QueryPlan};
+use crate::model::planner::{self, Filter, FullScan, QueryPlan, ReadPath};
 use crate::model::position::ScanPosition;
 use crate::model::value::{Key, Row, Value};
 use crate::store::Transaction;
@@ -64,8 +64,8 @@ impl RootQuery {
     /// caller allowed one).
     fn range(&self, table: &TableMeta) -> IndexRange {
         match &self.plan.access {
-            Access::Index(range) => range.clone(),
-            Access::Scan => IndexRange::new(table.name.clone(), IndexRef::PrimaryKey),
+            ReadPath::Index(range) => range.clone(),
+            ReadPath::Scan => IndexRange::new(table.name.clone(), IndexRef::PrimaryKey),
         }
     }
 

@@ -21,7 +21,8 @@ use crate::engine::execute::roots::Start;
 use crate::engine::jobs::{self, NewJob};
 use crate::engine::options::DeleteOptions;
 use crate::engine::outcome::Outcome;
-use crate::model::error::Error;
+use crate::engine::policy::Asked;
+use crate::model::error::{Error, Operation};
 use crate::model::graph::TableId;
 use crate::model::value::{Key, Value};
 use crate::store::Transaction;
@@ -58,6 +59,7 @@ fn mark(
         if existing.contains(key) {
             continue;
         }
+        ctx.ask(Operation::Delete, Asked::deleted(table, &row, None))?;
         existing.push(key.clone());
         if !row[column].is_null() && !replace {
             continue;
@@ -90,7 +92,7 @@ pub(crate) fn soft_delete(
     table: TableId,
     keys: &[Key],
 ) -> Result<Outcome, Error> {
-    let (_, changed) = mark(ctx, tx, table, keys, jobs::unique_now_ms(), false)?;
+    let (_, changed) = mark(ctx, tx, table, keys, jobs::soft_delete_time(), false)?;
     Ok(outcome(ctx, table, changed))
 }
 
@@ -106,7 +108,9 @@ pub(crate) fn schedule(
     options: &DeleteOptions,
 ) -> Result<Outcome, Error> {
     let column = column(ctx, table)?;
-    let at = jobs::unique_now_ms();
+    // The job runs later, with no context: the policies are asked now.
+    super::ask_policies(ctx, tx, table, keys, options.batch_rows)?;
+    let at = jobs::soft_delete_time();
     let (existing, changed) = mark(ctx, tx, table, keys, at, true)?;
     let mut result = outcome(ctx, table, changed);
     if existing.is_empty() {

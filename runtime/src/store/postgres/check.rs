@@ -18,6 +18,7 @@
 use postgres::Client;
 
 use super::PostgresOptions;
+use super::catalog::table_names;
 use super::ddl::{self, DdlOptions, quote};
 use crate::model::error::{Error, NativeConflict, Operation};
 use crate::model::metadata::{Action, TableMeta};
@@ -71,10 +72,6 @@ fn writes_rows(action: Action) -> bool {
         Action::Cascade | Action::SetNull | Action::SetDefault
     )
 }
-
-const TABLES: &str = "SELECT c.relname::text FROM pg_catalog.pg_class c \
-     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')";
 
 const COLUMNS: &str = "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text \
      FROM pg_catalog.pg_attribute a \
@@ -165,15 +162,6 @@ pub(super) fn prepare_database(
         types,
         native_foreign_keys,
     })
-}
-
-/// The tables of the current schema.
-pub(super) fn table_names(client: &mut Client) -> Result<Vec<String>, Error> {
-    Ok(client
-        .query(TABLES, &[])?
-        .iter()
-        .map(|row| row.get(0))
-        .collect())
 }
 
 fn create(client: &mut Client, schema: &Schema, options: &PostgresOptions) -> Result<(), Error> {

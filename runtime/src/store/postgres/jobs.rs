@@ -59,7 +59,7 @@ pub(super) fn create_tables(client: &mut Client, existing: &[String]) -> Result<
         Err(error) => {
             let _ = client.batch_execute("ROLLBACK");
             // Another process created them between our look and our create.
-            let now = super::check::table_names(client)?;
+            let now = super::catalog::table_names(client)?;
             if now.iter().any(|t| t == JOBS_TABLE) && now.iter().any(|t| t == ROOTS_TABLE) {
                 Ok(())
             } else {

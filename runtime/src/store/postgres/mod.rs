@@ -104,6 +104,7 @@ use super::{Access, Capabilities, OpenMark, Store, Transaction};
 use crate::model::error::{Error, StoreErrorKind};
 use crate::model::schema::Schema;
 
+mod catalog;
 mod check;
 mod children;
 mod connection;

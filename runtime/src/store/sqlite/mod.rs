@@ -26,7 +26,7 @@ use std::time::Duration;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Access, Capabilities, OpenMark, Store, Transaction};
+use super::{Access, Capabilities, OpenMark, PoolOptions, Store, Transaction};
 use crate::model::error::Error;
 use crate::model::schema::Schema;
 use crate::model::value::Value;
@@ -35,12 +35,15 @@ mod check;
 mod children;
 pub mod ddl;
 mod error;
+pub mod introspect;
 mod jobs;
+mod readers;
 mod sql;
 mod take;
 mod transaction;
 
 use check::prepare_database;
+use readers::Readers;
 use sql::SqlKey;
 use transaction::SqliteTransaction;
 
@@ -101,6 +104,14 @@ pub struct SqliteOptions {
     pub native_actions: bool,
     /// How many prepared statements the connection keeps (default 256).
     pub statement_cache: usize,
+    /// The connections of a file database in WAL mode (default
+    /// `PoolOptions::default()`: 8): one writer, and up to
+    /// `max_connections − 1` readers, opened as concurrent read
+    /// transactions need them, so that reads do not wait for the writer;
+    /// a read waits up to `connection_timeout` for a free reader.
+    /// `min_idle` is not used. In-memory databases and other journal modes
+    /// keep one connection.
+    pub pool: PoolOptions,
 }
 
 impl Default for SqliteOptions {
@@ -113,6 +124,7 @@ impl Default for SqliteOptions {
             create_tables: true,
             native_actions: false,
             statement_cache: 256,
+            pool: PoolOptions::default(),
         }
     }
 }
@@ -139,6 +151,13 @@ impl SqliteOptions {
     /// Sets [`busy_timeout`](Self::busy_timeout).
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets [`pool`](Self::pool): `max_connections(1)` makes reads share
+    /// the writer's connection.
+    pub fn pool(mut self, pool: PoolOptions) -> Self {
+        self.pool = pool;
         self
     }
 
@@ -220,14 +239,19 @@ struct Inner {
     /// Foreign keys declared on one side only (see
     /// [`SqliteStore::foreign_key_differences`]).
     differences: Vec<String>,
+    /// The writer's connection (and every reader's, without `readers`).
     connected: Mutex<Connected>,
+    /// Reader connections of a file database in WAL mode.
+    readers: Readers,
 }
 
 /// A store in one SQLite database (a file, or in memory).
 ///
-/// Cloning is cheap; clones share one connection, and one transaction runs
-/// at a time on it (`begin` waits for the current one). For parallel readers,
-/// open the same file twice.
+/// Cloning is cheap; clones share the store's connections. Write
+/// transactions take the one writer connection in turn (`begin` waits for
+/// the current one); read transactions of a file database in WAL mode take
+/// one of the reader connections ([`SqliteOptions::pool`]), so they run
+/// beside the writer and each other.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -359,6 +383,14 @@ impl SqliteStore {
         let tally = take::Tally::default();
         take::register(&conn, &tally)?;
         let defer_pragma = options.foreign_keys && !check::foreign_keys_deferred(&conn, &schema)?;
+        let readers = match conn.path() {
+            Some(path)
+                if !in_memory && !path.is_empty() && options.journal_mode == JournalMode::Wal =>
+            {
+                Readers::of_file(path.to_owned(), &options, &options.pool)
+            }
+            _ => Readers::none(),
+        };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 schema,
@@ -373,6 +405,7 @@ impl SqliteStore {
                     sql: HashMap::new(),
                     prepared: BTreeMap::new(),
                 }),
+                readers,
             }),
         })
     }
@@ -449,14 +482,31 @@ impl SqliteStore {
     /// `EXPLAIN QUERY PLAN` on them. Not public API.
     #[doc(hidden)]
     pub fn prepared_statements(&self) -> Vec<PreparedStatement> {
-        self.lock()
-            .prepared
-            .iter()
+        let mut all = self.lock().prepared.clone();
+        for reader in self.inner.readers.opened() {
+            let reader = reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            all.extend(
+                reader
+                    .prepared
+                    .iter()
+                    .map(|(sql, full)| (sql.clone(), *full)),
+            );
+        }
+        all.into_iter()
             .map(|(sql, full_scan_expected)| PreparedStatement {
-                sql: sql.clone(),
-                full_scan_expected: *full_scan_expected,
+                sql,
+                full_scan_expected,
             })
             .collect()
+    }
+
+    /// How many reader connections are open, for tests of the pool. Not
+    /// public API.
+    #[doc(hidden)]
+    pub fn open_readers(&self) -> usize {
+        self.inner.readers.opened().count()
     }
 
     fn lock(&self) -> MutexGuard<'_, Connected> {
@@ -493,7 +543,13 @@ impl Store for SqliteStore {
     fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error> {
         let mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
         let graph = self.inner.schema.graph()?;
-        let connected = self.lock();
+        let connected = match access {
+            Access::Read => match self.inner.readers.lease()? {
+                Some(reader) => reader,
+                None => self.lock(),
+            },
+            _ => self.lock(),
+        };
         match access {
             Access::Write => {
                 run_cached(&connected.conn, "BEGIN IMMEDIATE")?;

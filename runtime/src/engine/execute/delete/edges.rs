@@ -4,7 +4,7 @@
 
 use super::{DeleteStack, Run};
 use crate::engine::context::Ctx;
-use crate::model::graph::{Access, FkId, TableId};
+use crate::model::graph::{FkId, Lookup, TableId};
 use crate::model::metadata::Action;
 
 /// How the executor handles one incoming foreign key of a frame.
@@ -32,7 +32,7 @@ impl DeleteStack {
         if self.skips(run, f) {
             return EdgePlan::Skip;
         }
-        let indexed = matches!(fk.children, Access::Index { .. });
+        let indexed = matches!(fk.children, Lookup::Index { .. });
         match fk.on_delete {
             Action::Cascade if indexed && self.is_leaf(run, fk.child) => EdgePlan::DeleteLeaves,
             Action::SetNull | Action::SetDefault if indexed && self.sets_alone(run, f) => {

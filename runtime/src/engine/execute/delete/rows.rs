@@ -10,7 +10,7 @@ use crate::engine::context::Ctx;
 use crate::engine::execute::changes::{Cause, Patch};
 use crate::engine::execute::membership::Upward;
 use crate::model::error::{CascadePath, Error, Operation};
-use crate::model::graph::{Access, FkEdge, FkId, TableId, has_null};
+use crate::model::graph::{FkEdge, FkId, Lookup, TableId, has_null};
 use crate::model::metadata::Action;
 use crate::model::position::ScanPosition;
 use crate::model::value::{Key, Row, Value};
@@ -106,7 +106,7 @@ impl DeleteStack {
     /// order) of the next window of the top frame for `fk`, without those
     /// with a NULL; `None` when the frame has no row left.
     fn next_parents(&mut self, fk: &FkEdge, depth: usize) -> Option<Vec<(usize, Key)>> {
-        let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+        let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Lookup::Index { .. });
         let frame = &mut self.frames[depth];
         let rows = frame.rows.as_deref().unwrap_or_default();
         if frame.key >= rows.len() {
@@ -151,7 +151,7 @@ impl DeleteStack {
         wanted: usize,
     ) -> Result<Vec<(Row, u64)>, Error> {
         let ctx = run.ctx;
-        let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Access::Index { .. });
+        let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Lookup::Index { .. });
         if windowed {
             let projection = (fk.on_delete == Action::Cascade).then(|| frame_columns(ctx, fk));
             let prefixes: Vec<Key> = parents.iter().map(|(_, v)| v.clone()).collect();
@@ -488,7 +488,7 @@ fn frame_columns(ctx: Ctx<'_>, fk: &FkEdge) -> Vec<usize> {
     for &g in &node.incoming {
         columns.extend(&ctx.fk(g).parent_columns);
     }
-    if let Access::Index { columns: index, .. } = &fk.children {
+    if let Lookup::Index { columns: index, .. } = &fk.children {
         columns.extend(index);
     }
     columns.sort_unstable();
