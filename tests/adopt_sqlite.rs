@@ -246,6 +246,48 @@ fn a_native_action_cascadia_also_runs_is_refused_naming_both() {
     assert_eq!(bytes(&path), before);
 }
 
+/// With `foreign_keys` off SQLite runs no action: the file's actions do not
+/// conflict, and cascadia runs every key, `native` ones too.
+#[test]
+fn with_foreign_keys_off_cascadia_runs_every_key() {
+    let path = scratch("fk-off");
+    write_file(&path, "ON DELETE CASCADE ON UPDATE CASCADE");
+    for native in [false, true] {
+        let mut fk = album_key()
+            .on_delete(Action::Cascade)
+            .on_update(Action::Cascade);
+        if native {
+            fk = fk.native();
+        }
+        let store = SqliteStore::open(
+            &path,
+            schema(fk, false),
+            SqliteOptions::default().foreign_keys(false),
+        )
+        .unwrap();
+        assert!(store.foreign_key_differences().is_empty());
+    }
+    let db = Database::new(
+        SqliteStore::open(
+            &path,
+            schema(
+                album_key()
+                    .on_delete(Action::Cascade)
+                    .on_update(Action::Cascade)
+                    .native(),
+                false,
+            ),
+            SqliteOptions::default().foreign_keys(false),
+        )
+        .unwrap(),
+    );
+    let outcome = db
+        .update_row("artist", &[int(1)], vec![int(7), text("one")])
+        .unwrap();
+    assert_eq!(outcome.rows_updated("album"), 2);
+    assert_eq!(db.rows("album").unwrap()[0][1], int(7));
+}
+
 /// A `native` key: SQLite runs its actions, cascadia's counts stay right.
 #[test]
 fn a_native_key_is_run_by_sqlite_and_counted_by_cascadia() {

@@ -91,7 +91,9 @@ pub(super) fn prepare_database(
         }
         let names = check_table(conn, table, &mut missing)?;
         prepared.index_names.push(names);
-        if !options.native_actions {
+        // With `foreign_keys` off SQLite runs no action: nothing to
+        // reconcile. With `native_actions`, it runs every one, by request.
+        if options.foreign_keys && !options.native_actions {
             reconcile(
                 conn,
                 schema,

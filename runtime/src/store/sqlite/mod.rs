@@ -300,7 +300,9 @@ impl SqliteStore {
     /// index with the `CREATE INDEX` that adds it);
     /// [`Error::NativeActions`] if the database runs a foreign key's action
     /// that cascadia runs too (or declares other actions than a `native`
-    /// key's); SQLite errors (file, locking).
+    /// key's) — not with [`SqliteOptions::foreign_keys`] off, where SQLite
+    /// runs no action and cascadia runs every one, `native` keys included;
+    /// SQLite errors (file, locking).
     pub fn open(
         path: impl AsRef<Path>,
         schema: Schema,
@@ -457,8 +459,9 @@ impl SqliteStore {
     /// enforces it; SQLite does not check it), or one the database declares
     /// without actions and the schema does not (SQLite checks it at commit;
     /// cascadia does not know it). Empty for a database cascadia created,
-    /// and when [`SqliteOptions::native_actions`] is set (the check is
-    /// skipped). A key the database declares with actions that write rows
+    /// and when [`SqliteOptions::native_actions`] is set or
+    /// [`SqliteOptions::foreign_keys`] is off (the check is skipped: SQLite
+    /// then runs every action, or none). A key the database declares with actions that write rows
     /// is refused at open instead ([`Error::NativeActions`]).
     pub fn foreign_key_differences(&self) -> &[String] {
         &self.inner.differences
