@@ -148,6 +148,7 @@ fn unique_columns_are_unique_indexes_and_keys() {
             name: "by_slug".into(),
             columns: vec!["slug".into()].into(),
             unique: true,
+            sql_name: None,
         }]
     );
     let keys: Vec<Vec<&str>> = team.unique_keys().map(names).collect();

@@ -403,8 +403,8 @@ fn opening_a_database_that_lacks_part_of_the_schema_fails_naming_it() {
         &vec![
             "column `c.code` is numeric but the schema wants Text values (text, varchar, bpchar, name)".to_owned(),
             "missing column `c.note`".to_owned(),
-            "missing index on `c` (code) (the schema's `by_code`)".to_owned(),
-            "missing index on `c` (note) (the schema's `by_note`)".to_owned(),
+            "missing index on `c` (code) (the schema's `by_code`): CREATE INDEX \"c__by_code\" ON \"c\" (\"code\")".to_owned(),
+            "missing index on `c` (note) (the schema's `by_note`): CREATE INDEX \"c__by_note\" ON \"c\" (\"note\")".to_owned(),
         ],
         "{error}"
     );
@@ -419,6 +419,65 @@ fn opening_a_database_that_lacks_part_of_the_schema_fails_naming_it() {
         error.to_string(),
         "the database does not match the schema: missing table `t`"
     );
+}
+
+/// A key whose action PostgreSQL runs itself is refused unless the schema
+/// marks it `native`, as on SQLite; the refusal creates nothing (not the
+/// job tables). Marked `native`, PostgreSQL runs it and cascadia counts it.
+#[test]
+fn native_actions_are_read_from_pg_constraint_and_reconciled() {
+    let namespace = PgSchema::new("native");
+    namespace
+        .client()
+        .batch_execute(
+            "CREATE TABLE p (code TEXT PRIMARY KEY);
+             CREATE TABLE c (id BIGINT PRIMARY KEY, code TEXT NOT NULL
+               REFERENCES p (code) ON DELETE CASCADE ON UPDATE CASCADE DEFERRABLE,
+               n BIGINT NOT NULL, note TEXT);
+             CREATE INDEX their_code ON c (code);
+             CREATE INDEX their_note ON c (note);
+             INSERT INTO p VALUES ('a'), ('b');
+             INSERT INTO c VALUES (1, 'a', 0, NULL), (2, 'a', 0, NULL), (3, 'b', 0, NULL);",
+        )
+        .unwrap();
+    let error = PostgresStore::open(&url(), text_keys_schema(), namespace.options()).unwrap_err();
+    let Error::NativeActions { conflicts } = &error else {
+        panic!("{error}");
+    };
+    // ON DELETE CASCADE, and ON UPDATE CASCADE where the schema has none.
+    assert_eq!(conflicts.len(), 2, "{error}");
+    assert_eq!(conflicts[0].database, Action::Cascade);
+    assert_eq!(conflicts[1].schema, Some(Action::NoAction));
+    assert!(
+        error
+            .to_string()
+            .contains("c(code) → p has ON DELETE CASCADE in the database, and ON DELETE CASCADE run by cascadia in the schema"),
+        "{error}"
+    );
+    let tables: i64 = namespace
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 2, "a refused open created tables");
+
+    let mut native: Vec<TableMeta> = text_keys_schema().tables().cloned().collect();
+    let fk = &mut native[1].foreign_keys.to_mut()[0];
+    fk.on_update = Action::Cascade;
+    fk.native = true;
+    let db = Database::new(
+        PostgresStore::open(&url(), Schema::new(native).unwrap(), namespace.options()).unwrap(),
+    );
+    let outcome = db.update_row("p", &[text("a")], vec![text("z")]).unwrap();
+    assert_eq!(outcome.rows_updated("c"), 2);
+    let outcome = db
+        .delete_rows("p", &[vec![text("z")]], &DeleteOptions::default())
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("c"), 2);
+    assert_eq!(db.rows("c").unwrap().len(), 1);
 }
 
 #[test]

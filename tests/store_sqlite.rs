@@ -285,3 +285,126 @@ fn immediate_foreign_keys_are_deferred_per_transaction() {
         int(2)
     );
 }
+
+fn count_rows(store: &SqliteStore, table: &str) -> i64 {
+    store
+        .with_connection_mut(|conn| {
+            let exists: i64 = conn.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )?;
+            if exists == 0 {
+                return Ok(0);
+            }
+            Ok(
+                conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap()
+}
+
+/// A batched delete that took many batches leaves no bookkeeping behind:
+/// no job row, no roots chunk.
+#[test]
+fn a_finished_batched_job_leaves_no_rows() {
+    let path = scratch("finished-job");
+    let store = SqliteStore::open(&path, teams_schema(), SqliteOptions::default()).unwrap();
+    let db = Database::new(store.clone());
+    for team in 1..=3 {
+        db.insert_row("teams", vec![int(team), text(&format!("t{team}"))])
+            .unwrap();
+        for m in 0..20 {
+            let id = team * 100 + m;
+            db.insert_row("members", vec![int(id), int(team), Value::Null, text("m")])
+                .unwrap();
+        }
+    }
+    let outcome = db
+        .delete_rows(
+            "teams",
+            &[vec![int(1)], vec![int(2)], vec![int(3)]],
+            &DeleteOptions::default().budget(cascadia::Budget::UNLIMITED.rows_written(7)),
+        )
+        .unwrap();
+    assert_eq!(outcome.rows_deleted("members"), 60);
+    assert!(db.jobs().unwrap().is_empty());
+    assert_eq!(count_rows(&store, JOBS_TABLE), 0);
+    assert_eq!(count_rows(&store, cascadia::store::sqlite::ROOTS_TABLE), 0);
+    // Nor does a queued job drained by a worker's run.
+    db.insert_row("teams", vec![int(4), text("t4")]).unwrap();
+    for m in 0..20 {
+        db.insert_row(
+            "members",
+            vec![int(400 + m), int(4), Value::Null, text("m")],
+        )
+        .unwrap();
+    }
+    db.enqueue_delete_rows(
+        "teams",
+        &[vec![int(4)]],
+        &DeleteOptions::default().budget(cascadia::Budget::UNLIMITED.rows_written(7)),
+    )
+    .unwrap();
+    // Roots past one chunk (1,000 keys), stored beside the job row.
+    let roots: Vec<Vec<Value>> = (1000..3500).map(|team| vec![int(team)]).collect();
+    for root in &roots {
+        db.insert_row(
+            "teams",
+            vec![root[0].clone(), text(&format!("t{:?}", root[0]))],
+        )
+        .unwrap();
+    }
+    db.enqueue_delete_rows(
+        "teams",
+        &roots,
+        &DeleteOptions::default().budget(cascadia::Budget::UNLIMITED.rows_written(700)),
+    )
+    .unwrap();
+    assert!(count_rows(&store, cascadia::store::sqlite::ROOTS_TABLE) >= 3);
+    cascadia::Worker::new(db.clone()).run_until_idle().unwrap();
+    assert!(db.jobs().unwrap().is_empty());
+    assert_eq!(db.rows("members").unwrap().len(), 0);
+    assert_eq!(db.rows("teams").unwrap().len(), 0);
+    assert_eq!(count_rows(&store, JOBS_TABLE), 0);
+    assert_eq!(count_rows(&store, cascadia::store::sqlite::ROOTS_TABLE), 0);
+}
+
+/// A key update onto a key that exists names the row updated (by its old
+/// key) and the key it collides with.
+#[test]
+fn a_duplicate_key_on_a_key_update_names_the_updated_row() {
+    let db = common::sqlite(teams_schema());
+    db.insert_row("teams", vec![int(1), text("one")]).unwrap();
+    db.insert_row("teams", vec![int(2), text("two")]).unwrap();
+    let error = db
+        .update_row("teams", &[int(1)], vec![int(2), text("uno")])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot update teams 1: UNIQUE key teams(id) = 2 already exists"
+    );
+    let error = db
+        .update_row("teams", &[int(1)], vec![int(1), text("two")])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot update teams 1: UNIQUE key teams(slug) = 'two' already exists"
+    );
+    let memory = common::memory(teams_schema());
+    memory
+        .insert_row("teams", vec![int(1), text("one")])
+        .unwrap();
+    memory
+        .insert_row("teams", vec![int(2), text("two")])
+        .unwrap();
+    let error = memory
+        .update_row("teams", &[int(1)], vec![int(2), text("uno")])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot update teams 1: UNIQUE key teams(id) = 2 already exists"
+    );
+}

@@ -181,7 +181,8 @@ fn write_struct(
 
 /// `references = Parent(...), on_delete = ..., on_update = ...`
 /// (`(...)` only when the referenced columns are not the parent's primary
-/// key in key order; actions only when not `no_action`).
+/// key in key order; actions only when not `no_action`; `native` when the
+/// database runs the key's actions).
 fn foreign_key_args(tables: &[TableMeta], names: &[Names], fk: &ForeignKeyMeta) -> Result<String> {
     let Some(position) = tables.iter().position(|t| t.name == fk.referenced_table) else {
         bail!(
@@ -206,6 +207,9 @@ fn foreign_key_args(tables: &[TableMeta], names: &[Names], fk: &ForeignKeyMeta) 
     }
     if fk.index == IndexRef::Unindexed {
         args.push_str(", unindexed");
+    }
+    if fk.native {
+        args.push_str(", native");
     }
     Ok(args)
 }

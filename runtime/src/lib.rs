@@ -92,8 +92,8 @@ pub use engine::worker::{
 pub use index_query::{ColumnValue, IndexColumn, QueryValue};
 pub use model::budget::Budget;
 pub use model::error::{
-    BeingDeleted, CascadePath, Error, ForeignKeyName, Operation, Result, RowChange, RowRef,
-    SchemaProblem, StoreErrorKind,
+    BeingDeleted, CascadePath, Error, ForeignKeyName, NativeConflict, Operation, Result, RowChange,
+    RowRef, SchemaProblem, StoreErrorKind,
 };
 pub use model::index_range::{ColumnRange, IndexRange};
 pub use model::job::JobId;

@@ -23,14 +23,14 @@ pub struct OrgUnits {
 #[index(name = "idx_1st_org_unit", columns(org, unit))]
 #[index(name = "by_from", columns(from))]
 #[index(name = "idx_edges_to", columns(to_slug))]
-#[foreign_key(columns(org, unit), references = OrgUnits, on_delete = set_null)]
+#[foreign_key(columns(org, unit), references = OrgUnits, on_delete = set_null, native)]
 pub struct EdgeList {
     #[primary_key]
     pub id: i64,
     #[column(name = "From")]
-    #[foreign_key(references = Symbols, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Symbols, on_delete = cascade, on_update = cascade, native)]
     pub from: String,
-    #[foreign_key(references = Symbols(slug), on_delete = set_null)]
+    #[foreign_key(references = Symbols(slug), on_delete = set_null, native)]
     pub to_slug: Option<String>,
     pub org: Option<i64>,
     pub unit: Option<String>,

@@ -16,7 +16,7 @@ pub struct Album {
     #[column(name = "Title")]
     pub title: String,
     #[column(name = "ArtistId")]
-    #[foreign_key(references = Artist, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Artist, on_delete = cascade, on_update = cascade, native)]
     pub artist_id: i64,
 }
 
@@ -62,7 +62,7 @@ pub struct Customer {
     #[column(name = "Email")]
     pub email: String,
     #[column(name = "SupportRepId")]
-    #[foreign_key(references = Employee, on_delete = set_null, on_update = cascade)]
+    #[foreign_key(references = Employee, on_delete = set_null, on_update = cascade, native)]
     pub support_rep_id: Option<i64>,
 }
 
@@ -81,7 +81,7 @@ pub struct Employee {
     #[column(name = "Title")]
     pub title: Option<String>,
     #[column(name = "ReportsTo")]
-    #[foreign_key(references = Employee, on_delete = set_null, on_update = cascade)]
+    #[foreign_key(references = Employee, on_delete = set_null, on_update = cascade, native)]
     pub reports_to: Option<i64>,
     #[column(name = "BirthDate")]
     pub birth_date: Option<String>,
@@ -125,7 +125,7 @@ pub struct Invoice {
     #[column(name = "InvoiceId")]
     pub invoice_id: i64,
     #[column(name = "CustomerId")]
-    #[foreign_key(references = Customer, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Customer, on_delete = cascade, on_update = cascade, native)]
     pub customer_id: i64,
     #[column(name = "InvoiceDate")]
     pub invoice_date: String,
@@ -153,10 +153,10 @@ pub struct InvoiceLine {
     #[column(name = "InvoiceLineId")]
     pub invoice_line_id: i64,
     #[column(name = "InvoiceId")]
-    #[foreign_key(references = Invoice, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Invoice, on_delete = cascade, on_update = cascade, native)]
     pub invoice_id: i64,
     #[column(name = "TrackId")]
-    #[foreign_key(references = Track, on_delete = restrict, on_update = cascade)]
+    #[foreign_key(references = Track, on_delete = restrict, on_update = cascade, native)]
     pub track_id: i64,
     #[column(name = "UnitPrice")]
     pub unit_price: f64,
@@ -193,10 +193,10 @@ pub struct Playlist {
 #[index(name = "IFK_PlaylistTrackTrackId", columns(track_id))]
 pub struct PlaylistTrack {
     #[column(name = "PlaylistId")]
-    #[foreign_key(references = Playlist, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Playlist, on_delete = cascade, on_update = cascade, native)]
     pub playlist_id: i64,
     #[column(name = "TrackId")]
-    #[foreign_key(references = Track, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Track, on_delete = cascade, on_update = cascade, native)]
     pub track_id: i64,
 }
 
@@ -213,13 +213,13 @@ pub struct Track {
     #[column(name = "Name")]
     pub name: String,
     #[column(name = "AlbumId")]
-    #[foreign_key(references = Album, on_delete = cascade, on_update = cascade)]
+    #[foreign_key(references = Album, on_delete = cascade, on_update = cascade, native)]
     pub album_id: Option<i64>,
     #[column(name = "MediaTypeId")]
-    #[foreign_key(references = MediaType, on_delete = restrict, on_update = cascade)]
+    #[foreign_key(references = MediaType, on_delete = restrict, on_update = cascade, native)]
     pub media_type_id: i64,
     #[column(name = "GenreId")]
-    #[foreign_key(references = Genre, on_delete = set_null, on_update = cascade)]
+    #[foreign_key(references = Genre, on_delete = set_null, on_update = cascade, native)]
     pub genre_id: Option<i64>,
     #[column(name = "Composer")]
     pub composer: Option<String>,

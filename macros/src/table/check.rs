@@ -127,7 +127,7 @@ fn index_names(table: &Table, errors: &mut Errors) {
             errors.push(err(
                 index.span,
                 format!(
-                    "index name `{}` cannot name its query method `{}::indexes().{}()`: use a Rust identifier other than `by_primary_key`, such as `by_{}`",
+                    "index name `{}` cannot name its query method `{}::indexes().{}()`: use a Rust identifier other than `by_primary_key`, such as `by_{}`; the database's own name goes in `sql_name = \"...\"`",
                     index.name,
                     table.ident,
                     index.name,

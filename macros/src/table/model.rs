@@ -75,6 +75,8 @@ pub struct Column {
 /// A secondary index.
 pub struct Index {
     pub name: String,
+    /// `sql_name = "..."`: the index's name in the database.
+    pub sql_name: Option<String>,
     /// The name's token, or the attribute when the name is the default.
     pub span: Span,
     pub columns: Vec<usize>,
@@ -102,6 +104,10 @@ pub struct ForeignKey {
     pub index_name: Option<SqlName>,
     /// `unindexed`, with its token.
     pub unindexed: Option<Span>,
+    /// `name = "..."`: the constraint's name.
+    pub name: Option<String>,
+    /// `native`, with its token: the database runs the actions.
+    pub native: Option<Span>,
     /// The attribute's name (explicit) or the field (implicit `Id<T>`).
     pub span: Span,
     /// From an `Id<T>` field rather than a `#[foreign_key]`.
@@ -201,7 +207,13 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
                 field: field.ident.clone(),
                 vis: narrower(&raw.vis, &field.vis),
                 name: field.column.name.as_ref().map_or_else(
-                    || field.ident.unraw().to_string(),
+                    || {
+                        let field = field.ident.unraw().to_string();
+                        match raw.table.rename_all {
+                            Some(case) => case.apply(&field),
+                            None => field,
+                        }
+                    },
                     |name| name.value.clone(),
                 ),
                 ty,
@@ -261,6 +273,7 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
         );
         indexes.push(Index {
             name,
+            sql_name: index.sql_name.as_ref().map(|name| name.value.clone()),
             span: index
                 .name
                 .as_ref()
@@ -277,6 +290,7 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
         if let Some(span) = field.unique {
             indexes.push(Index {
                 name: default_index_name(&columns, &[c]),
+                sql_name: None,
                 span,
                 columns: vec![c],
                 column_spans: vec![field.ident.span()],
@@ -347,6 +361,8 @@ pub fn build(raw: RawTable, errors: &mut Errors) -> Table {
             on_update_span: None,
             index_name: None,
             unindexed: None,
+            name: None,
+            native: None,
             span: column.field.span(),
             implicit: true,
             superseded,
@@ -429,6 +445,8 @@ fn explicit(
         on_update_span,
         index_name: fk.index.clone(),
         unindexed: fk.unindexed.map(|flag| flag.0),
+        name: fk.name.as_ref().map(|name| name.value.clone()),
+        native: fk.native.map(|flag| flag.0),
         span,
         implicit: false,
         superseded: false,
@@ -479,11 +497,12 @@ fn serving_index(table: &Table, fk: &ForeignKey) -> Serving {
         )
 }
 
-/// `by_<columns joined with _>`, with SQL column names.
+/// `by_<columns joined with _>`, with SQL column names in snake_case (a
+/// query method's name: `ArtistId` gives `by_artist_id`).
 fn default_index_name(columns: &[Column], positions: &[usize]) -> String {
-    let names: Vec<&str> = positions
+    let names: Vec<String> = positions
         .iter()
-        .map(|&c| columns[c].name.as_str())
+        .map(|&c| columns[c].name.to_snake_case())
         .collect();
     format!("by_{}", names.join("_"))
 }

@@ -61,12 +61,13 @@ pub struct RawField {
     pub foreign_keys: Vec<(Span, ForeignKeyAttr)>,
 }
 
-/// `#[table(name = "...", primary_key(a, b), crate = path, deletion = soft)]`
+/// `#[table(name = "...", primary_key(a, b), rename_all = "...", crate = path, deletion = soft)]`
 #[derive(FromMeta, Default)]
 #[darling(allow_unknown_fields)]
 pub struct TableAttr {
     pub name: Option<SqlName>,
     pub primary_key: Option<ColumnList>,
+    pub rename_all: Option<RenameAll>,
     #[darling(rename = "crate")]
     pub krate: Option<CratePath>,
     pub deletion: Option<DeletionValue>,
@@ -238,11 +239,96 @@ impl FromMeta for CratePath {
     }
 }
 
-/// `#[index(name = "...", columns(a, b), unique)]`
+/// `rename_all = "PascalCase"`: how column names are made from field names,
+/// with serde's names for the cases.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RenameAll {
+    Lower,
+    Upper,
+    Pascal,
+    Camel,
+    Snake,
+    ScreamingSnake,
+    Kebab,
+    ScreamingKebab,
+}
+
+impl RenameAll {
+    /// serde's names of the cases.
+    pub const ALL: [(&'static str, RenameAll); 8] = [
+        ("lowercase", RenameAll::Lower),
+        ("UPPERCASE", RenameAll::Upper),
+        ("PascalCase", RenameAll::Pascal),
+        ("camelCase", RenameAll::Camel),
+        ("snake_case", RenameAll::Snake),
+        ("SCREAMING_SNAKE_CASE", RenameAll::ScreamingSnake),
+        ("kebab-case", RenameAll::Kebab),
+        ("SCREAMING-KEBAB-CASE", RenameAll::ScreamingKebab),
+    ];
+
+    /// The column name of field `field` (written in snake_case, as serde
+    /// assumes): `artist_id` is `ArtistId` in PascalCase.
+    pub fn apply(self, field: &str) -> String {
+        use heck::{
+            ToKebabCase, ToLowerCamelCase, ToShoutyKebabCase, ToShoutySnakeCase, ToUpperCamelCase,
+        };
+        match self {
+            RenameAll::Lower => field.to_ascii_lowercase(),
+            RenameAll::Upper => field.to_ascii_uppercase(),
+            RenameAll::Pascal => field.to_upper_camel_case(),
+            RenameAll::Camel => field.to_lower_camel_case(),
+            RenameAll::Snake => field.to_owned(),
+            RenameAll::ScreamingSnake => field.to_shouty_snake_case(),
+            RenameAll::Kebab => field.to_kebab_case(),
+            RenameAll::ScreamingKebab => field.to_shouty_kebab_case(),
+        }
+    }
+}
+
+impl FromMeta for RenameAll {
+    // Rejects `rename_all = PascalCase`, `rename_all = "Pascal"`.
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        let names = RenameAll::ALL.map(|(name, _)| name);
+        match expr {
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => {
+                let written = lit.value();
+                RenameAll::ALL
+                    .iter()
+                    .find(|(name, _)| *name == written)
+                    .map(|(_, case)| *case)
+                    .ok_or_else(|| {
+                        darling::Error::custom(format!(
+                            "unknown case `{written}`{}; expected one of {}",
+                            did_you_mean(&written, &names),
+                            list_keys(&names)
+                        ))
+                        .with_span(lit)
+                    })
+            }
+            _ => Err(darling::Error::custom(format!(
+                "expected a case in quotes, e.g. `rename_all = \"PascalCase\"`; one of {}",
+                list_keys(&names)
+            ))
+            .with_span(expr)),
+        }
+    }
+
+    fn from_word() -> darling::Result<Self> {
+        Err(darling::Error::custom(
+            "expected a case after `=`, e.g. `rename_all = \"PascalCase\"`",
+        ))
+    }
+}
+
+/// `#[index(name = "...", sql_name = "...", columns(a, b), unique)]`
 #[derive(FromMeta)]
 #[darling(allow_unknown_fields)]
 pub struct IndexAttr {
     pub name: Option<SqlName>,
+    pub sql_name: Option<SqlName>,
     pub columns: Option<ColumnList>,
     pub unique: Option<Flag>,
     #[darling(skip)]
@@ -250,7 +336,7 @@ pub struct IndexAttr {
 }
 
 /// `#[foreign_key(columns(a), references = T(c), on_delete = ..., on_update = ...,
-/// index = "...", unindexed)]`; `columns` only at struct level.
+/// index = "...", unindexed, name = "...", native)]`; `columns` only at struct level.
 #[derive(FromMeta)]
 #[darling(allow_unknown_fields)]
 pub struct ForeignKeyAttr {
@@ -260,6 +346,8 @@ pub struct ForeignKeyAttr {
     pub on_update: Option<ActionValue>,
     pub index: Option<SqlName>,
     pub unindexed: Option<Flag>,
+    pub name: Option<SqlName>,
+    pub native: Option<Flag>,
 }
 
 /// `#[column(name = "...", default = <expr>)]`
@@ -587,8 +675,8 @@ struct FieldInput {
     attrs: Vec<Attribute>,
 }
 
-const TABLE_KEYS: &[&str] = &["name", "primary_key", "crate", "deletion"];
-const INDEX_KEYS: &[&str] = &["name", "columns", "unique"];
+const TABLE_KEYS: &[&str] = &["name", "primary_key", "rename_all", "crate", "deletion"];
+const INDEX_KEYS: &[&str] = &["name", "sql_name", "columns", "unique"];
 const STRUCT_FOREIGN_KEY_KEYS: &[&str] = &[
     "columns",
     "references",
@@ -596,9 +684,18 @@ const STRUCT_FOREIGN_KEY_KEYS: &[&str] = &[
     "on_update",
     "index",
     "unindexed",
+    "name",
+    "native",
 ];
-const FIELD_FOREIGN_KEY_KEYS: &[&str] =
-    &["references", "on_delete", "on_update", "index", "unindexed"];
+const FIELD_FOREIGN_KEY_KEYS: &[&str] = &[
+    "references",
+    "on_delete",
+    "on_update",
+    "index",
+    "unindexed",
+    "name",
+    "native",
+];
 const COLUMN_KEYS: &[&str] = &["name", "default"];
 
 /// Parses the derive input. `None` when it is not a struct with named fields

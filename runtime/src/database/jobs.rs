@@ -22,6 +22,17 @@ impl Database {
         Ok(infos)
     }
 
+    /// Creates the store's job tables if missing (SQLite:
+    /// [`JOBS_TABLE`](crate::store::sqlite::JOBS_TABLE) and its roots
+    /// table), for a deployment that wants them before the first job —
+    /// which creates them otherwise. Opening a database never does.
+    ///
+    /// # Errors
+    /// Store errors (a read-only database, locking).
+    pub fn setup_jobs(&self) -> Result<(), Error> {
+        self.store.setup_jobs()
+    }
+
     /// Job `id`, if it exists (finished jobs are gone).
     ///
     /// # Errors

@@ -131,12 +131,19 @@ impl IndexMeta {
             name: name.into(),
             columns: names(columns),
             unique: false,
+            sql_name: None,
         }
     }
 
     /// Makes the index a unique key.
     pub fn unique(mut self) -> Self {
         self.unique = true;
+        self
+    }
+
+    /// Sets the index's name in the database ([`IndexMeta::sql_name`]).
+    pub fn with_sql_name(mut self, sql_name: impl Into<Name>) -> Self {
+        self.sql_name = Some(sql_name.into());
         self
     }
 }
@@ -163,6 +170,8 @@ impl ForeignKeyMeta {
             on_delete: Action::NoAction,
             on_update: Action::NoAction,
             index: IndexRef::Unindexed,
+            name: None,
+            native: false,
         }
     }
 
@@ -181,6 +190,18 @@ impl ForeignKeyMeta {
     /// Sets the access path that finds referencing rows.
     pub fn with_index(mut self, index: IndexRef) -> Self {
         self.index = index;
+        self
+    }
+
+    /// Names the constraint ([`ForeignKeyMeta::name`]).
+    pub fn named(mut self, name: impl Into<Name>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Lets the database run the key's actions ([`ForeignKeyMeta::native`]).
+    pub fn native(mut self) -> Self {
+        self.native = true;
         self
     }
 }

@@ -90,10 +90,16 @@ pub struct ForeignKeyName {
     /// Whether the referenced columns are the parent's primary key (then
     /// they are left out of the display).
     pub references_primary_key: bool,
+    /// The constraint's name (`#[foreign_key(name = "...")]`), shown first
+    /// when there is one: `fk_film_language film(language_id) → language`.
+    pub constraint: Option<Name>,
 }
 
 impl fmt::Display for ForeignKeyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(constraint) = &self.constraint {
+            write!(f, "{constraint} ")?;
+        }
         write!(
             f,
             "{}({}) → {}",
@@ -105,6 +111,50 @@ impl fmt::Display for ForeignKeyName {
             write!(f, "({})", self.referenced_columns.join(", "))?;
         }
         Ok(())
+    }
+}
+
+/// A foreign key whose action the database runs itself, in a way the
+/// schema does not say ([`Error::NativeActions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeConflict {
+    /// The foreign key.
+    pub foreign_key: ForeignKeyName,
+    /// `Delete` (`ON DELETE`) or `Update` (`ON UPDATE`).
+    pub event: Operation,
+    /// The action the database declares.
+    pub database: crate::model::metadata::Action,
+    /// The action the schema declares; `None` when the schema does not
+    /// declare the key at all.
+    pub schema: Option<crate::model::metadata::Action>,
+    /// Whether the schema marks the key `native` (the database must then
+    /// declare the schema's actions).
+    pub native: bool,
+}
+
+impl fmt::Display for NativeConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let event = match self.event {
+            Operation::Update => "ON UPDATE",
+            _ => "ON DELETE",
+        };
+        match self.schema {
+            None => write!(
+                f,
+                "{} has {event} {} in the database and is not in the schema",
+                self.foreign_key, self.database
+            ),
+            Some(schema) if self.native => write!(
+                f,
+                "{} is `native` with {event} {schema} in the schema, but the database declares {event} {}",
+                self.foreign_key, self.database
+            ),
+            Some(schema) => write!(
+                f,
+                "{} has {event} {} in the database, and {event} {schema} run by cascadia in the schema",
+                self.foreign_key, self.database
+            ),
+        }
     }
 }
 
@@ -622,6 +672,21 @@ pub enum Error {
     SchemaMismatch {
         /// One entry per missing item, e.g. "missing column `members.team_id`".
         missing: Vec<String>,
+    },
+
+    /// An existing database runs a foreign key's action itself while the
+    /// schema has cascadia run it (or declares other actions than the
+    /// schema's `native` key): both would act, and cascadia's counts — or
+    /// its rows — would be wrong. Found when a store is opened; nothing was
+    /// changed. Each conflict names the key, the event, the database's
+    /// action and the schema's.
+    #[error(
+        "the database runs foreign-key actions of its own: {}; fix either side: drop the database's action (SQLite: rebuild the table without it — create the new table, copy the rows, drop the old, rename; PostgreSQL: drop the constraint and add it again without the action), or mark the key `#[foreign_key(..., native)]` (ForeignKeyMeta::native) with the database's actions, so that the database runs them and cascadia only counts",
+        conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    NativeActions {
+        /// One entry per (key, event) on which the two disagree.
+        conflicts: Vec<NativeConflict>,
     },
 
     /// A write in a transaction opened for reading.

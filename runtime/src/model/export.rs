@@ -15,6 +15,14 @@ fn mermaid_quote(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "#quot;"))
 }
 
+/// A key's constraint name and a line break, or nothing.
+fn constraint(meta: &crate::model::metadata::ForeignKeyMeta, line_break: &str) -> String {
+    meta.name
+        .as_ref()
+        .map(|name| format!("{name}{line_break}"))
+        .unwrap_or_default()
+}
+
 impl Schema {
     /// The schema as pretty-printed JSON: `{"tables": [...]}`, each table as
     /// its [`TableMeta`](crate::TableMeta) serialises (defaults as their
@@ -28,7 +36,9 @@ impl Schema {
 
     /// The foreign-key graph in Graphviz DOT: one node per table (labelled
     /// with its primary key), one edge per foreign key from the child to the
-    /// parent, labelled `columns → referenced columns` and both actions.
+    /// parent, labelled `columns → referenced columns` and both actions
+    /// (after the constraint's name, if any; with "run by the database" for
+    /// a [`native`](crate::ForeignKeyMeta::native) key).
     ///
     /// Render with `dot -Tsvg`.
     pub fn to_dot(&self) -> String {
@@ -45,11 +55,17 @@ impl Schema {
         for fk in self.foreign_keys() {
             let meta = fk.meta;
             let label = format!(
-                "{} → {}\\nON DELETE {}\\nON UPDATE {}",
+                "{}{} → {}\\nON DELETE {}\\nON UPDATE {}{}",
+                constraint(meta, "\\n"),
                 meta.columns.join(", "),
                 meta.referenced_columns.join(", "),
                 meta.on_delete.sql(),
-                meta.on_update.sql()
+                meta.on_update.sql(),
+                if meta.native {
+                    "\\nrun by the database"
+                } else {
+                    ""
+                }
             );
             let _ = writeln!(
                 out,
@@ -65,7 +81,8 @@ impl Schema {
 
     /// The foreign-key graph as a Mermaid flowchart: one node per table, one
     /// edge per foreign key from the child to the parent, labelled
-    /// `columns → referenced columns` and both actions.
+    /// `columns → referenced columns` and both actions, as in
+    /// [`to_dot`](Self::to_dot).
     pub fn to_mermaid(&self) -> String {
         let mut out = String::from("flowchart LR\n");
         let tables: Vec<_> = self.tables().collect();
@@ -81,11 +98,17 @@ impl Schema {
                 continue;
             };
             let label = format!(
-                "{} → {}<br/>ON DELETE {}<br/>ON UPDATE {}",
+                "{}{} → {}<br/>ON DELETE {}<br/>ON UPDATE {}{}",
+                constraint(fk.meta, "<br/>"),
                 fk.meta.columns.join(", "),
                 fk.meta.referenced_columns.join(", "),
                 fk.meta.on_delete.sql(),
-                fk.meta.on_update.sql()
+                fk.meta.on_update.sql(),
+                if fk.meta.native {
+                    "<br/>run by the database"
+                } else {
+                    ""
+                }
             );
             let _ = writeln!(out, "  t{child} -->|{}| t{parent}", mermaid_quote(&label));
         }

@@ -70,6 +70,8 @@ pub(crate) struct FkEdge {
     pub(crate) on_delete: Action,
     /// Action on change of a parent key.
     pub(crate) on_update: Action,
+    /// The database runs this key's actions ([`ForeignKeyMeta::native`](crate::ForeignKeyMeta::native)).
+    pub(crate) native: bool,
     /// How to find the children of a parent key.
     pub(crate) children: Lookup,
     /// How to find the parent of a child key (always an index).
@@ -240,6 +242,7 @@ impl Graph {
                     parent_columns,
                     on_delete: fk.on_delete,
                     on_update: fk.on_update,
+                    native: fk.native,
                     children,
                     parent_lookup,
                     name: Arc::new(ForeignKeyName {
@@ -248,6 +251,7 @@ impl Graph {
                         referenced_table: fk.referenced_table.clone(),
                         referenced_columns: fk.referenced_columns.to_vec(),
                         references_primary_key,
+                        constraint: fk.name.clone(),
                     }),
                     delete_changes_key,
                 });

@@ -167,6 +167,14 @@ pub struct IndexMeta {
     pub columns: List<Name>,
     /// Whether the columns form a unique key of the table.
     pub unique: bool,
+    /// The index's name in the database (`#[index(sql_name = "...")]`), when
+    /// it is not cascadia's own `<table>__<name>`: any string, e.g. an
+    /// existing database's `idx_fk_film_id`. Opening an existing database
+    /// matches indexes by their columns whatever their names; this name
+    /// is the one created by cascadia's DDL and preferred when several
+    /// indexes have the columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_name: Option<Name>,
 }
 
 /// A referential action, as SQL's `ON DELETE` / `ON UPDATE` clauses.
@@ -253,6 +261,24 @@ pub struct ForeignKeyMeta {
     pub on_update: Action,
     /// The access path that finds referencing rows from a parent key.
     pub index: IndexRef,
+    /// The constraint's name (`#[foreign_key(name = "...")]`): declared in
+    /// DDL as `CONSTRAINT "name" FOREIGN KEY ...` and shown in errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    /// Whether the database runs this key's actions itself
+    /// (`#[foreign_key(..., native)]`): the key is declared in the database
+    /// with its `ON DELETE` / `ON UPDATE` actions (cascadia's DDL writes
+    /// them), and an existing database must declare the same actions.
+    ///
+    /// The engine keeps its counts right and its batches bounded:
+    /// - on delete, its bottom-up order reaches the referencing rows first
+    ///   and deletes (or sets) them in bounded batches, so the database's
+    ///   action finds nothing left to do when the referenced row goes;
+    /// - on update, it counts the referencing rows of the old key, lets the
+    ///   database's action rewrite them when the referenced key changes,
+    ///   and does not rewrite them itself.
+    #[serde(default)]
+    pub native: bool,
 }
 
 impl TableMeta {

@@ -387,6 +387,7 @@ mod tests {
                         name: Cow::Owned(format!("i{i}")),
                         columns: names(columns),
                         unique,
+                        sql_name: None,
                     })
                     .collect(),
             ),

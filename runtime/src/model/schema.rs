@@ -243,6 +243,7 @@ impl ForeignKey<'_> {
             referenced_table: self.meta.referenced_table.clone(),
             referenced_columns: self.meta.referenced_columns.to_vec(),
             references_primary_key,
+            constraint: self.meta.name.clone(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! Rust value to a [`Value`].
 //!
 //! The column types are those of [`ColumnType`](crate::ColumnType): integers
-//! and `bool` become `Integer` (`bool` as 0 or 1, as SQLite stores it), `f64`
+//! and `bool` become `Integer` (`bool` as 0 or 1, as SQLite stores it; a
+//! `u64` above `i64::MAX` is refused, naming the column and the value, and a
+//! negative value read into an unsigned field too), `f64`
 //! becomes `Real`, strings `Text`, `Vec<u8>` `Blob`, `None` NULL, and newtypes
 //! (`Id<T>`, `#[serde(transparent)]` wrappers) their inner value. Anything
 //! else — maps, nested structs, enums with data — is refused with a
@@ -160,9 +162,13 @@ impl ser::Serializer for ValueSerializer {
         Ok(Value::Integer(v.into()))
     }
     fn serialize_u64(self, v: u64) -> Result<Value, ConversionError> {
-        i64::try_from(v)
-            .map(Value::Integer)
-            .map_err(|_| ConversionError::new(format!("{v} does not fit a 64-bit signed column")))
+        i64::try_from(v).map(Value::Integer).map_err(|_| {
+            ConversionError::new(format!(
+                "{v} is above {}, the largest integer SQLite stores: a u64 column holds 0 to {}",
+                i64::MAX,
+                i64::MAX
+            ))
+        })
     }
     fn serialize_f32(self, v: f32) -> Result<Value, ConversionError> {
         Ok(Value::Real(v.into()))
@@ -461,7 +467,14 @@ impl ser::SerializeStruct for RowSerializer<'_> {
                 ))
                 .in_field(field)
             })?;
-        self.values[position] = Some(to_value(value).map_err(|error| error.in_field(field))?);
+        let column = &self.table.columns[position];
+        self.values[position] = Some(to_value(value).map_err(|error| {
+            ConversionError::new(format!(
+                "column `{}` of table `{}` (field `{field}`): {}",
+                column.name, self.table.name, error.message
+            ))
+            .in_field(field)
+        })?);
         Ok(())
     }
 
@@ -869,6 +882,13 @@ mod tests {
     fn out_of_range_and_nested_values_are_refused() {
         assert!(from_value::<i16>(Value::Integer(1 << 20)).is_err());
         assert!(to_value(&u64::MAX).is_err());
+        assert_eq!(
+            to_value(&(i64::MAX as u64)).unwrap(),
+            Value::Integer(i64::MAX)
+        );
+        assert!(from_value::<u32>(Value::Integer(-1)).is_err());
+        assert!(from_value::<u64>(Value::Integer(-1)).is_err());
+        assert_eq!(from_value::<u8>(Value::Integer(255)).unwrap(), 255);
         assert!(to_value(&std::collections::BTreeMap::<i32, i32>::new()).is_err());
         assert_eq!(from_value::<Option<i64>>(Value::Null).unwrap(), None);
     }

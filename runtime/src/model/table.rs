@@ -147,7 +147,11 @@ where
 
 /// A Rust type that one column can hold.
 ///
-/// Implemented for `i64`, `i32`, `i16`, `bool` (SQL `INTEGER`), `f64`
+/// Implemented for `i64`, `i32`, `i16`, `i8`, `u8`, `u16`, `u32`, `u64`,
+/// `bool` (SQL `INTEGER`; SQLite's integers are 64-bit signed, so a `u64`
+/// column holds 0 to `i64::MAX`, and writing a larger value fails with
+/// [`Error::Conversion`](crate::Error::Conversion) naming the column and
+/// the value), `f64`
 /// (`REAL`), `String` (`TEXT`), `Vec<u8>` (`BLOB`), `Option<T>` of those
 /// (nullable) and `Id<T>` (the type of `T`'s single-column primary key).
 /// Implement it for a newtype that serialises as one of these (for example
@@ -155,7 +159,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "columns hold i64, i32, i16, bool, f64, String, Vec<u8>, Id<T>, or an Option of one of them; implement `cascadia::ColumnType` for a newtype to store it"
+    note = "columns hold i64, i32, i16, i8, u8, u16, u32, u64, bool, f64, String, Vec<u8>, Id<T>, or an Option of one of them; implement `cascadia::ColumnType` for a newtype to store it"
 )]
 pub trait ColumnType {
     /// Storage class of the column's non-NULL values.
@@ -176,6 +180,13 @@ column_types!(
     i64 => Integer,
     i32 => Integer,
     i16 => Integer,
+    i8 => Integer,
+    u8 => Integer,
+    u16 => Integer,
+    u32 => Integer,
+    // SQLite's integers are 64-bit signed: a u64 column holds 0 to
+    // i64::MAX; a larger value is refused when written, naming the column.
+    u64 => Integer,
     bool => Integer,
     f64 => Real,
     String => Text,

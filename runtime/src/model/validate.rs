@@ -37,9 +37,60 @@ pub(crate) fn validate(tables: &[&TableMeta]) -> Vec<SchemaProblem> {
                 );
             }
             check_foreign_key(table, fk, &by_name, &mut problems);
+            check_native(table, fk, tables, &mut problems);
         }
     }
     problems.0
+}
+
+/// Whether an action writes the referencing rows (the others only refuse).
+fn writes_rows(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Cascade | Action::SetNull | Action::SetDefault
+    )
+}
+
+// a `native` key whose ON UPDATE rewrites columns that another key
+// references: albums(artist_id) native ON UPDATE CASCADE, and
+// tracks(album_id, artist_id) → albums(id, artist_id). The database
+// rewrites those rows without the engine: it could neither count nor
+// follow the keys that reference them.
+fn check_native(
+    table: &TableMeta,
+    fk: &ForeignKeyMeta,
+    tables: &[&TableMeta],
+    problems: &mut Problems,
+) {
+    if !fk.native || !writes_rows(fk.on_update) {
+        return;
+    }
+    for child in tables {
+        for other in child.foreign_keys.iter() {
+            if other.referenced_table != table.name {
+                continue;
+            }
+            let shared: Vec<&Name> = fk
+                .columns
+                .iter()
+                .filter(|c| other.referenced_columns.contains(c))
+                .collect();
+            if !shared.is_empty() {
+                problems.push(
+                    table,
+                    &fk.columns,
+                    format!(
+                        "the `native` key to `{}` rewrites {} on update, which `{}`({}) references: the database would change keys the engine does not see; let cascadia run this key (drop `native`)",
+                        fk.referenced_table,
+                        names(&shared),
+                        child.name,
+                        other.columns.join(", ")
+                    ),
+                );
+                return;
+            }
+        }
+    }
 }
 
 #[derive(Default)]

@@ -117,13 +117,39 @@ const fn column_of(
     }
 }
 
-/// An index.
-pub const fn index(name: &'static str, columns: &'static [Name], unique: bool) -> IndexMeta {
+/// An index, with its name in the database when `#[index(sql_name)]` gives one.
+pub const fn index(
+    name: &'static str,
+    columns: &'static [Name],
+    unique: bool,
+    sql_name: Option<&'static str>,
+) -> IndexMeta {
     IndexMeta {
         name: Cow::Borrowed(name),
         columns: Cow::Borrowed(columns),
         unique,
+        sql_name: match sql_name {
+            Some(name) => Some(Cow::Borrowed(name)),
+            None => None,
+        },
     }
+}
+
+/// A foreign key's `#[foreign_key(name = "...", native)]`.
+#[derive(Clone, Copy)]
+pub struct FkExtra {
+    /// The constraint's name.
+    pub name: Option<&'static str>,
+    /// The database runs the key's actions.
+    pub native: bool,
+}
+
+impl FkExtra {
+    /// No name, run by cascadia.
+    pub const NONE: FkExtra = FkExtra {
+        name: None,
+        native: false,
+    };
 }
 
 /// `IndexRef::Index(name)`.
@@ -139,6 +165,7 @@ pub const fn foreign_key(
     on_delete: Action,
     on_update: Action,
     index: IndexRef,
+    extra: FkExtra,
 ) -> ForeignKeyMeta {
     ForeignKeyMeta {
         columns: Cow::Borrowed(columns),
@@ -147,6 +174,11 @@ pub const fn foreign_key(
         on_delete,
         on_update,
         index,
+        name: match extra.name {
+            Some(name) => Some(Cow::Borrowed(name)),
+            None => None,
+        },
+        native: extra.native,
     }
 }
 
@@ -157,6 +189,7 @@ pub const fn id_foreign_key<I: IdColumn + ?Sized>(
     on_delete: Action,
     on_update: Action,
     index: IndexRef,
+    extra: FkExtra,
 ) -> ForeignKeyMeta {
     foreign_key(
         columns,
@@ -165,6 +198,7 @@ pub const fn id_foreign_key<I: IdColumn + ?Sized>(
         on_delete,
         on_update,
         index,
+        extra,
     )
 }
 

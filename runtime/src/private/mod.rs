@@ -23,8 +23,8 @@ pub use compat::{IdProbe, NullableProbe, Probe, SameProbe, UnknownProbe};
 pub use const_panic::concat_panic;
 pub use konst::{borrowed_list, borrowed_str, check_schema, key_length, unique_key};
 pub use meta::{
-    column, column_with_default, foreign_key, id_column, id_column_with_default, id_foreign_key,
-    index, index_ref, sql_name, table, with_deletion,
+    FkExtra, column, column_with_default, foreign_key, id_column, id_column_with_default,
+    id_foreign_key, index, index_ref, sql_name, table, with_deletion,
 };
 pub use query::{QueryState, column_value, start};
 pub use reference::{DerivedTable, IdColumn, KeyArity, KeyColumn, Unknown, Unsatisfiable};

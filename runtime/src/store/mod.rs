@@ -121,6 +121,17 @@ pub trait Store: Send + Sync {
     /// [`Error::NestedTransaction`] if this thread already holds a
     /// transaction on this store; backend errors (SQLite: busy, I/O).
     fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error>;
+
+    /// Creates what the store keeps jobs in, if missing. Optional: the
+    /// first job written creates it; a store that opens a database without
+    /// writing (SQLite) leaves it to this call or to the first job. Does
+    /// nothing by default.
+    ///
+    /// # Errors
+    /// Backend errors (a read-only database, locking).
+    fn setup_jobs(&self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// A transaction of a [`Store`]: row operations, set-based operations on
@@ -147,6 +158,15 @@ pub trait Transaction {
 
     /// The schema of the store the transaction belongs to.
     fn schema(&self) -> &Schema;
+
+    /// Whether the database runs the actions of the schema's
+    /// [`native`](crate::ForeignKeyMeta::native) foreign keys itself when
+    /// a referenced key changes or a referenced row goes: then the engine
+    /// only counts their rows. False by default (a store with no foreign
+    /// keys of its own: the engine runs every action).
+    fn runs_native_actions(&self) -> bool {
+        false
+    }
 
     /// The row with primary key `key`, if any.
     ///

@@ -59,7 +59,8 @@ pub fn table_impl(table: &Table) -> TokenStream {
                 .map(|&c| table.columns[c].name.as_str()),
         );
         let unique = index.unique;
-        quote!(__cascadia::index(#name, #columns, #unique))
+        let sql_name = option_str(index.sql_name.as_deref());
+        quote!(__cascadia::index(#name, #columns, #unique, #sql_name))
     });
     let foreign_keys = table.live_foreign_keys().map(|fk| foreign_key(table, fk));
     let soft_delete = match table.soft_delete {
@@ -127,7 +128,10 @@ fn foreign_key(table: &Table, fk: &ForeignKey) -> TokenStream {
         // Only `Unindexed` reaches here: `check` reported the others.
         _ => quote!(__cascadia::IndexRef::Unindexed),
     };
-    let actions = quote!(#on_delete, #on_update, #index);
+    let name = option_str(fk.name.as_deref());
+    let native = fk.native.is_some();
+    let extra = quote!(__cascadia::FkExtra { name: #name, native: #native });
+    let actions = quote!(#on_delete, #on_update, #index, #extra);
     if trivial_id(table, fk) {
         // Reached through the column's `Id<T>` type (see `IdColumn`).
         let ty = &table.columns[fk.columns[0]].ty;
@@ -149,6 +153,14 @@ fn foreign_key(table: &Table, fk: &ForeignKey) -> TokenStream {
         }
     };
     quote!(__cascadia::foreign_key(#columns, #derived::TABLE_NAME, #referenced, #actions))
+}
+
+/// `Some("...")` or `None`, as a `const` expression.
+fn option_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 fn action(action: Action) -> TokenStream {

@@ -31,6 +31,14 @@ use crate::store::{ChildScan, ChildWrite};
 /// Page size of the child scans of a key change.
 const PAGE: usize = 512;
 
+/// Whether an action writes the referencing rows (the others only refuse).
+fn writes_rows(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Cascade | Action::SetNull | Action::SetDefault
+    )
+}
+
 /// Why a row was written.
 #[derive(Debug, Clone)]
 pub(crate) enum Cause {
@@ -344,6 +352,34 @@ impl<'a> Changes<'a> {
             }
         };
         self.bytes += row_size(&new);
+        // A `native` key's ON UPDATE action is the database's: it runs when
+        // this row's key changes. Its rows are counted now, while they
+        // still reference the old key.
+        let native = tx.runs_native_actions();
+        for &f in &ctx.graph.tables[table].incoming {
+            let fk = ctx.fk(f);
+            if !(native && fk.native && writes_rows(fk.on_update)) {
+                continue;
+            }
+            let old_values = fk.parent_values(&old);
+            if has_null(&old_values) || old_values == fk.parent_values(&new) {
+                continue;
+            }
+            let mut count = 0u64;
+            let mut after = None;
+            loop {
+                let page = ctx.children(tx, fk, &old_values, after.as_ref(), PAGE)?;
+                count += page.len() as u64;
+                match page.last() {
+                    Some(last) if page.len() == PAGE => {
+                        after = Some(ctx.child_position(fk, last));
+                    }
+                    _ => break,
+                }
+            }
+            self.updated[fk.child] += count;
+            self.count(count)?;
+        }
         let name = &ctx.meta(table).name;
         tx.update(name, &key, &new)?;
         let new_key = ctx.pk_of(table, &new);
@@ -371,6 +407,10 @@ impl<'a> Changes<'a> {
                 action: fk.on_update,
             });
             let is_self = |child: TableId, child_key: &Key| child == table && *child_key == new_key;
+            if native && fk.native && writes_rows(fk.on_update) {
+                // The database rewrote them (counted above).
+                continue;
+            }
             match fk.on_update {
                 Action::NoAction => {}
                 Action::Restrict => {

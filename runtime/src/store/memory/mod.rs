@@ -219,10 +219,13 @@ impl MemoryTransaction<'_> {
         operation: Operation,
     ) -> Result<(), Error> {
         let pk = table.pk_of(row);
+        // The row named is the one written: by its old key when its key
+        // changes, not by the key that collides.
+        let named = replacing.cloned().unwrap_or_else(|| pk.clone());
         let duplicate = |columns: &[Name], values: Key| Error::Duplicate {
             operation,
             table: table.name.clone(),
-            key: pk.clone(),
+            key: named.clone(),
             columns: columns.to_vec(),
             values,
         };

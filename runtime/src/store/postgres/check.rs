@@ -6,18 +6,23 @@
 //!
 //! Indexes are matched by their columns, not their names: an index serves
 //! when its leading key columns are the schema index's columns in order
-//! (and it is unique when the schema's is). A foreign key declared `NOT
-//! DEFERRABLE` whose `ON UPDATE` action cascadia runs is refused too: a key
-//! update passes through states such a key refuses at once.
+//! (and it is unique when the schema's is); a missing one is reported with
+//! its `CREATE INDEX`. A foreign key declared `NOT DEFERRABLE` whose `ON
+//! UPDATE` action cascadia runs is refused too: a key update passes through
+//! states such a key refuses at once. Each key's actions are read from
+//! `pg_constraint` and reconciled as the SQLite store does: an action that
+//! writes rows on a key cascadia runs, or a `native` key declared with
+//! other actions, is refused ([`Error::NativeActions`]). The check only
+//! reads: the job tables are created after it passes.
 
 use postgres::Client;
 
 use super::PostgresOptions;
 use super::catalog::table_names;
 use super::ddl::{self, DdlOptions, quote};
-use crate::model::error::Error;
+use crate::model::error::{Error, NativeConflict, Operation};
 use crate::model::metadata::{Action, TableMeta};
-use crate::model::schema::Schema;
+use crate::model::schema::{ForeignKey, Schema};
 use crate::model::value::ValueType;
 
 /// What the open learned about the database.
@@ -46,8 +51,27 @@ struct Index {
 }
 
 /// A declared foreign key: child table, parent table, child columns,
-/// deferrable.
-struct DeclaredKey(String, String, Vec<String>, bool);
+/// deferrable, ON DELETE and ON UPDATE actions.
+struct DeclaredKey(String, String, Vec<String>, bool, Action, Action);
+
+/// `pg_constraint`'s action code as an action.
+fn action(code: &str) -> Action {
+    match code {
+        "c" => Action::Cascade,
+        "n" => Action::SetNull,
+        "d" => Action::SetDefault,
+        "r" => Action::Restrict,
+        _ => Action::NoAction,
+    }
+}
+
+/// Whether an action writes the referencing rows (the others only refuse).
+fn writes_rows(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Cascade | Action::SetNull | Action::SetDefault
+    )
+}
 
 const COLUMNS: &str = "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text \
      FROM pg_catalog.pg_attribute a \
@@ -70,7 +94,7 @@ const INDEXES: &str = "SELECT i.indisunique, i.indisprimary, \
 const FOREIGN_KEYS: &str = "SELECT c.relname::text, p.relname::text, \
      array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, n) \
        JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum \
-       ORDER BY u.n), k.condeferrable \
+       ORDER BY u.n), k.condeferrable, k.confdeltype::text, k.confupdtype::text \
      FROM pg_catalog.pg_constraint k \
      JOIN pg_catalog.pg_class c ON c.oid = k.conrelid \
      JOIN pg_catalog.pg_class p ON p.oid = k.confrelid \
@@ -100,15 +124,17 @@ pub(super) fn prepare_database(
         }
     }
     let existing = table_names(client)?;
-    super::jobs::create_tables(client, &existing)?;
     let any_present = schema
         .tables()
         .any(|t| existing.iter().any(|e| *e == t.name));
     if !any_present && options.create_tables {
         create(client, schema, options)?;
     } else {
-        check(client, schema, &existing)?;
+        // Checked before anything is created: an open that fails leaves
+        // the database as it was.
+        check(client, schema, &existing, !options.native_actions)?;
     }
+    super::jobs::create_tables(client, &existing)?;
     let mut types = Vec::new();
     for table in schema.tables() {
         let columns = columns(client, &table.name)?;
@@ -190,7 +216,16 @@ fn foreign_keys(client: &mut Client) -> Result<Vec<DeclaredKey>, Error> {
     Ok(client
         .query(FOREIGN_KEYS, &[])?
         .iter()
-        .map(|row| DeclaredKey(row.get(0), row.get(1), row.get(2), row.get(3)))
+        .map(|row| {
+            DeclaredKey(
+                row.get(0),
+                row.get(1),
+                row.get(2),
+                row.get(3),
+                action(row.get(4)),
+                action(row.get(5)),
+            )
+        })
         .collect())
 }
 
@@ -201,7 +236,7 @@ fn find_key<'a>(
     columns: &[crate::model::metadata::Name],
     parent: &str,
 ) -> Option<&'a DeclaredKey> {
-    declared.iter().find(|DeclaredKey(child, to, found, _)| {
+    declared.iter().find(|DeclaredKey(child, to, found, ..)| {
         *child == table.name
             && to == parent
             && found
@@ -221,10 +256,18 @@ fn accepted(class: ValueType) -> &'static [&'static str] {
     }
 }
 
-/// Lists every mismatch between the database and the schema.
-fn check(client: &mut Client, schema: &Schema, existing: &[String]) -> Result<(), Error> {
+/// Lists every mismatch between the database and the schema; with
+/// `reconcile`, refuses the keys whose actions the database runs beside
+/// cascadia's (as the SQLite store does: see its `check` module).
+fn check(
+    client: &mut Client,
+    schema: &Schema,
+    existing: &[String],
+    reconcile: bool,
+) -> Result<(), Error> {
     let declared = foreign_keys(client)?;
     let mut missing = Vec::new();
+    let mut conflicts = Vec::new();
     for table in schema.tables() {
         if !existing.iter().any(|e| *e == table.name) {
             missing.push(format!("missing table `{}`", table.name));
@@ -234,10 +277,38 @@ fn check(client: &mut Client, schema: &Schema, existing: &[String]) -> Result<()
         check_indexes(&indexes(client, &table.name)?, table, &mut missing);
         for fk in table.foreign_keys.iter() {
             let updates = !matches!(fk.on_update, Action::Restrict | Action::NoAction);
-            if let Some(DeclaredKey(.., false)) =
-                find_key(&declared, table, &fk.columns, &fk.referenced_table)
-            {
-                if updates {
+            let found = find_key(&declared, table, &fk.columns, &fk.referenced_table);
+            if let (true, Some(DeclaredKey(.., on_delete, on_update))) = (reconcile, found) {
+                for (event, database, wanted) in [
+                    (Operation::Delete, *on_delete, fk.on_delete),
+                    (Operation::Update, *on_update, fk.on_update),
+                ] {
+                    let conflict = if fk.native {
+                        database != wanted && (writes_rows(database) || writes_rows(wanted))
+                    } else {
+                        writes_rows(database)
+                    };
+                    if conflict {
+                        conflicts.push(NativeConflict {
+                            foreign_key: ForeignKey { table, meta: fk }.name(schema),
+                            event,
+                            database,
+                            schema: Some(wanted),
+                            native: fk.native,
+                        });
+                    }
+                }
+            }
+            if fk.native && found.is_none() {
+                missing.push(format!(
+                    "foreign key `{}({}) → {}` is `native` but the database does not declare it: PostgreSQL would not run its actions",
+                    table.name,
+                    fk.columns.join(", "),
+                    fk.referenced_table
+                ));
+            }
+            if let Some(DeclaredKey(_, _, _, false, ..)) = found {
+                if updates && !fk.native {
                     missing.push(format!(
                         "foreign key `{}({}) → {}` is NOT DEFERRABLE, but cascadia runs its ON UPDATE {} through intermediate states: declare it DEFERRABLE",
                         table.name,
@@ -249,12 +320,14 @@ fn check(client: &mut Client, schema: &Schema, existing: &[String]) -> Result<()
             }
         }
     }
-    if missing.is_empty() {
-        tracing::debug!("the database matches the schema");
-        Ok(())
-    } else {
-        Err(Error::SchemaMismatch { missing })
+    if !missing.is_empty() {
+        return Err(Error::SchemaMismatch { missing });
     }
+    if !conflicts.is_empty() {
+        return Err(Error::NativeActions { conflicts });
+    }
+    tracing::debug!("the database matches the schema");
+    Ok(())
 }
 
 fn check_columns(columns: &[Column], table: &TableMeta, missing: &mut Vec<String>) {
@@ -298,11 +371,20 @@ fn check_indexes(indexes: &[Index], table: &TableMeta, missing: &mut Vec<String>
         });
         if !serves {
             missing.push(format!(
-                "missing {}index on `{}` ({}) (the schema's `{}`)",
+                "missing {}index on `{}` ({}) (the schema's `{}`): CREATE {}INDEX {} ON {} ({})",
                 if index.unique { "unique " } else { "" },
                 table.name,
                 columns.join(", "),
-                index.name
+                index.name,
+                if index.unique { "UNIQUE " } else { "" },
+                quote(&ddl::index_sql_name(table, index)),
+                quote(&table.name),
+                index
+                    .columns
+                    .iter()
+                    .map(|c| quote(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }

@@ -72,7 +72,7 @@ impl DdlOptions {
     }
 }
 
-pub use crate::store::sql_names::{index_name, quote};
+pub use crate::store::sql_names::{index_name, index_sql_name, quote};
 
 /// The PostgreSQL type cascadia creates for a storage class.
 pub fn sql_type(class: ValueType, options: &DdlOptions) -> &'static str {
@@ -121,7 +121,7 @@ fn if_not_exists(options: &DdlOptions) -> &'static str {
 
 /// `ALTER TABLE ... ADD FOREIGN KEY` for one foreign key of `table`.
 fn add_foreign_key(table: &TableMeta, fk: &ForeignKeyMeta, options: &DdlOptions) -> String {
-    let actions = if options.native_actions {
+    let actions = if options.native_actions || fk.native {
         format!(
             " ON DELETE {} ON UPDATE {}",
             fk.on_delete.sql(),
@@ -130,8 +130,13 @@ fn add_foreign_key(table: &TableMeta, fk: &ForeignKeyMeta, options: &DdlOptions)
     } else {
         String::new()
     };
+    let constraint = fk
+        .name
+        .as_ref()
+        .map(|name| format!("CONSTRAINT {} ", quote(name)))
+        .unwrap_or_default();
     format!(
-        "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}){actions} DEFERRABLE INITIALLY IMMEDIATE",
+        "ALTER TABLE {} ADD {constraint}FOREIGN KEY ({}) REFERENCES {} ({}){actions} DEFERRABLE INITIALLY IMMEDIATE",
         quote(&table.name),
         columns(&fk.columns),
         quote(&fk.referenced_table),
@@ -189,7 +194,7 @@ fn create_index(table: &TableMeta, index: &IndexMeta, options: &DdlOptions) -> S
         "CREATE {}INDEX {}{} ON {} ({})",
         if index.unique { "UNIQUE " } else { "" },
         if_not_exists(options),
-        quote(&index_name(&table.name, &index.name)),
+        quote(&index_sql_name(table, index)),
         quote(&table.name),
         columns(&created_columns(table, index))
     )

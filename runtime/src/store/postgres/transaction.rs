@@ -374,7 +374,9 @@ impl<'s> PostgresTransaction<'s> {
         replacing: Option<&[Value]>,
         operation: Operation,
     ) -> Result<Error, Error> {
-        let pk = self.graph.pk_of(table, row);
+        // The row named is the one written: by its old key when its key
+        // changes, not by the key that collides.
+        let pk = replacing.map_or_else(|| self.graph.pk_of(table, row), <[Value]>::to_vec);
         let keys = self.graph.tables[table].unique_keys.clone();
         let name = self.meta(table).name.clone();
         for (index, columns) in keys {
@@ -429,6 +431,11 @@ impl Transaction for PostgresTransaction<'_> {
 
     fn schema(&self) -> &Schema {
         &self.store.schema
+    }
+
+    fn runs_native_actions(&self) -> bool {
+        // PostgreSQL always runs the actions it declares.
+        true
     }
 
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {

@@ -1,11 +1,15 @@
 //! DDL for SQLite: `CREATE TABLE` and `CREATE INDEX` statements from a
 //! schema's metadata, and the identifier quoting every statement uses.
 //!
-//! Every foreign key is declared, so SQLite (with `PRAGMA foreign_keys=ON`)
-//! checks what cascadia writes and `PRAGMA foreign_key_check` can audit it.
-//! Without [`DdlOptions::native_actions`] the keys carry no actions (SQL's
-//! default, `NO ACTION`) and are `DEFERRABLE INITIALLY DEFERRED`: cascadia
-//! runs the actions itself, and SQLite checks the keys at `COMMIT`. With
+//! Every foreign key is declared (as `CONSTRAINT "name" FOREIGN KEY ...`
+//! when it has a [name](crate::ForeignKeyMeta::name)), so SQLite (with
+//! `PRAGMA foreign_keys=ON`) checks what cascadia writes and `PRAGMA
+//! foreign_key_check` can audit it. Without [`DdlOptions::native_actions`]
+//! the keys carry no actions (SQL's default, `NO ACTION`) and are
+//! `DEFERRABLE INITIALLY DEFERRED`: cascadia runs the actions itself, and
+//! SQLite checks the keys at `COMMIT` — except a
+//! [`native`](crate::ForeignKeyMeta::native) key, declared with its actions
+//! (and deferred), since SQLite runs them. With
 //! it, each key carries its `ON DELETE` / `ON UPDATE` actions, for a
 //! database where SQLite runs them — the oracle of cascadia's differential
 //! tests.
@@ -20,7 +24,8 @@
 //! (`INTEGER PRIMARY KEY` aliases the rowid); any other table is `WITHOUT
 //! ROWID`, so that every index holds the primary key and scans come out in
 //! (index columns, primary key) order without a sort. Index `i` of table `t`
-//! is named `t__i` (SQLite's index names are global to a database).
+//! is named `t__i` (SQLite's index names are global to a database), or its
+//! [`sql_name`](crate::IndexMeta::sql_name).
 
 use crate::model::error::Error;
 use crate::model::metadata::{ColumnDefault, TableMeta};
@@ -52,7 +57,7 @@ impl DdlOptions {
     }
 }
 
-pub use crate::store::sql_names::{index_name, quote};
+pub use crate::store::sql_names::{index_name, index_sql_name, quote};
 
 /// Whether a table is stored as a rowid table: a single `INTEGER` primary-key
 /// column (then the rowid itself).
@@ -105,8 +110,13 @@ fn create_table(table: &TableMeta, options: &DdlOptions) -> String {
         .collect();
     lines.push(format!("  PRIMARY KEY ({})", columns(&table.primary_key)));
     for fk in table.foreign_keys.iter() {
+        let constraint = fk
+            .name
+            .as_ref()
+            .map(|name| format!("CONSTRAINT {} ", quote(name)))
+            .unwrap_or_default();
         let mut line = format!(
-            "  FOREIGN KEY ({}) REFERENCES {} ({})",
+            "  {constraint}FOREIGN KEY ({}) REFERENCES {} ({})",
             columns(&fk.columns),
             quote(&fk.referenced_table),
             columns(&fk.referenced_columns)
@@ -114,6 +124,14 @@ fn create_table(table: &TableMeta, options: &DdlOptions) -> String {
         if options.native_actions {
             line.push_str(&format!(
                 " ON DELETE {} ON UPDATE {}",
+                fk.on_delete.sql(),
+                fk.on_update.sql()
+            ));
+        } else if fk.native {
+            // SQLite runs the actions (at once); its check of the key
+            // waits for COMMIT like the others'.
+            line.push_str(&format!(
+                " ON DELETE {} ON UPDATE {} DEFERRABLE INITIALLY DEFERRED",
                 fk.on_delete.sql(),
                 fk.on_update.sql()
             ));
@@ -161,7 +179,7 @@ pub fn create_statements(schema: &Schema, options: &DdlOptions) -> Result<Vec<St
                 } else {
                     ""
                 },
-                quote(&index_name(&table.name, &index.name)),
+                quote(&index_sql_name(table, index)),
                 quote(&table.name),
                 columns(&index.columns)
             ));

@@ -41,7 +41,9 @@
 //!   primary key, and the parent's name in its own case. Each FK's access
 //!   path is chosen as the derive chooses it: the shortest of the primary
 //!   key and the indexes whose first columns are the FK's (the primary key
-//!   first among equals), else [`IndexRef::Unindexed`].
+//!   first among equals), else [`IndexRef::Unindexed`]. A key whose
+//!   actions write rows (`CASCADE`, `SET NULL`, `SET DEFAULT`) is marked
+//!   [`native`](ForeignKeyMeta::native): SQLite runs it, cascadia counts it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -281,10 +283,16 @@ fn read_foreign_keys(
             parent_primary_key(conn, &parent)?
         };
         let index = serving_index(table, &columns);
-        let fk = ForeignKeyMeta::new(columns, parent, referenced)
+        let mut fk = ForeignKeyMeta::new(columns, parent, referenced)
             .on_delete(action(&on_delete))
             .on_update(action(&on_update))
             .with_index(index);
+        // The database runs an action that writes rows itself: the key is
+        // `native`, so that cascadia counts what SQLite does instead of
+        // doing it a second time (see `ForeignKeyMeta::native`).
+        fk.native = [fk.on_delete, fk.on_update]
+            .iter()
+            .any(|a| matches!(a, Action::Cascade | Action::SetNull | Action::SetDefault));
         table.foreign_keys.to_mut().push(fk);
     }
     Ok(())

@@ -2,6 +2,11 @@
 //! (the id from `AUTOINCREMENT`, so ids never repeat), the roots' chunks in
 //! `_cascadia_delete_job_roots`. A claim is one `UPDATE ... RETURNING`:
 //! SQLite has one writer at a time, so two claims never take the same job.
+//!
+//! The tables are created by the first write of a job, in its transaction
+//! (or by [`SqliteStore::create_job_tables`](super::SqliteStore::create_job_tables)),
+//! never by an open: a database without them has no job, and reading jobs
+//! there finds none.
 
 use rusqlite::{OptionalExtension, Row as SqlRow, params};
 
@@ -68,7 +73,26 @@ impl SqliteTransaction<'_> {
         sql
     }
 
+    /// Whether the job tables exist (asked each time: a transaction that
+    /// created them may have rolled back).
+    fn job_tables(&mut self) -> Result<bool, Error> {
+        let mut statement = self.connected.conn.prepare_cached(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        )?;
+        let count: i64 = statement.query_row([JOBS_TABLE], |row| row.get(0))?;
+        Ok(count > 0)
+    }
+
+    /// Creates the job tables if missing, in this (write) transaction.
+    fn ensure_job_tables(&mut self) -> Result<(), Error> {
+        if !self.job_tables()? {
+            self.connected.conn.execute_batch(&create_statements())?;
+        }
+        Ok(())
+    }
+
     pub(super) fn insert_job_row(&mut self, job: &JobRow) -> Result<JobId, Error> {
+        self.ensure_job_tables()?;
         let sql = self.job_sql(format!(
             "INSERT INTO {} (root_table, active, due_ms, generation, lease_owner, lease_until_ms, state) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
@@ -91,6 +115,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn job_row(&mut self, id: JobId) -> Result<Option<JobRow>, Error> {
+        if !self.job_tables()? {
+            return Ok(None);
+        }
         let sql = self.job_sql(format!(
             "SELECT {COLUMNS}, state FROM {} WHERE id = ?1",
             quote(JOBS_TABLE)
@@ -102,6 +129,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn update_job_row(&mut self, job: &JobRow) -> Result<bool, Error> {
+        if !self.job_tables()? {
+            return Ok(false);
+        }
         let sql = self.job_sql(format!(
             "UPDATE {} SET root_table = ?2, active = ?3, due_ms = ?4, generation = ?5, \
              lease_owner = ?6, lease_until_ms = ?7, state = ?8 WHERE id = ?1",
@@ -122,6 +152,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn delete_job_row(&mut self, id: JobId) -> Result<bool, Error> {
+        if !self.job_tables()? {
+            return Ok(false);
+        }
         let roots = self.job_sql(format!(
             "DELETE FROM {} WHERE job_id = ?1",
             quote(ROOTS_TABLE)
@@ -140,6 +173,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn list_job_rows(&mut self, filter: JobFilter) -> Result<Vec<JobRow>, Error> {
+        if !self.job_tables()? {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT {COLUMNS}{} FROM {}{} ORDER BY id",
             if filter.with_state { ", state" } else { "" },
@@ -158,6 +194,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn claim_job_row(&mut self, claim: &Claim<'_>) -> Result<Option<JobRow>, Error> {
+        if !self.job_tables()? {
+            return Ok(None);
+        }
         let sql = self.job_sql(format!(
             "UPDATE {jobs} SET lease_owner = ?1, lease_until_ms = ?3 WHERE id = (\
                SELECT id FROM {jobs} WHERE active = 1 \
@@ -176,6 +215,7 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn put_roots(&mut self, id: JobId, chunk: u64, keys: &[u8]) -> Result<(), Error> {
+        self.ensure_job_tables()?;
         let sql = self.job_sql(format!(
             "INSERT INTO {} (job_id, chunk, keys) VALUES (?1, ?2, ?3) \
              ON CONFLICT (job_id, chunk) DO UPDATE SET keys = excluded.keys",
@@ -190,6 +230,9 @@ impl SqliteTransaction<'_> {
     }
 
     pub(super) fn roots(&mut self, id: JobId, chunk: u64) -> Result<Option<Vec<u8>>, Error> {
+        if !self.job_tables()? {
+            return Ok(None);
+        }
         let sql = self.job_sql(format!(
             "SELECT keys FROM {} WHERE job_id = ?1 AND chunk = ?2",
             quote(ROOTS_TABLE)

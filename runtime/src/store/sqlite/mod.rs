@@ -1,18 +1,22 @@
 //! `SqliteStore`: the embedded default, through rusqlite with SQLite bundled.
 //!
 //! - Opening applies `PRAGMA journal_mode=WAL` and `synchronous=NORMAL` (both
-//!   configurable), `foreign_keys=ON` and a busy timeout.
+//!   configurable), `foreign_keys=ON` and a busy timeout — the journal mode
+//!   only once the database has passed its check.
 //! - A fresh database gets the schema's tables ([`ddl`]); an existing one is
-//!   checked against the schema and refused at open, naming every missing
-//!   table, column or index — not at the first delete.
+//!   opened as it is: checked against the schema (indexes found by their
+//!   columns, foreign-key actions read and reconciled) and refused at open,
+//!   naming every missing table, column or index and every conflicting
+//!   action — not at the first delete. A refused open changes nothing.
 //! - Write transactions are `BEGIN IMMEDIATE` with `PRAGMA
 //!   defer_foreign_keys=ON`: the intermediate states of a cascade or a key
 //!   update are allowed, and SQLite's own check at `COMMIT` stays a safety net
 //!   under cascadia's.
 //! - Statements are prepared once (`prepare_cached`); every identifier is
 //!   quoted and every value is a bound parameter.
-//! - Job records live in the table `_cascadia_jobs` of the same database, so
-//!   they commit with the rows.
+//! - Job records live in the tables [`JOBS_TABLE`] and [`ROOTS_TABLE`] of the
+//!   same database, so they commit with the rows; the first job written
+//!   creates them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -91,7 +95,12 @@ pub struct SqliteOptions {
     /// (default true). A database with some of them is checked instead.
     pub create_tables: bool,
     /// Declare the foreign keys of created tables with their actions, so
-    /// that SQLite runs them (default false; see [`ddl`]).
+    /// that SQLite runs them (default false; see [`ddl`]): a database where
+    /// SQLite runs every action, the oracle of the differential tests. An
+    /// existing database's actions are then not reconciled with the
+    /// schema's. To let SQLite run some keys in a database cascadia works
+    /// on, mark those keys [`native`](crate::ForeignKeyMeta::native)
+    /// instead.
     pub native_actions: bool,
     /// How many prepared statements the connection keeps (default 256).
     pub statement_cache: usize,
@@ -224,6 +233,12 @@ struct Inner {
     /// expires every prepared statement (SQLite recompiles each on its next
     /// use), so tables cascadia creates declare their keys deferred instead.
     defer_pragma: bool,
+    /// Per table, per index of its metadata: the database's index that
+    /// serves it (`INDEXED BY`), or `None` for the primary key.
+    index_names: Vec<Vec<Option<String>>>,
+    /// Foreign keys declared on one side only (see
+    /// [`SqliteStore::foreign_key_differences`]).
+    differences: Vec<String>,
     /// The writer's connection (and every reader's, without `readers`).
     connected: Mutex<Connected>,
     /// Reader connections of a file database in WAL mode.
@@ -268,16 +283,32 @@ fn pragma(conn: &Connection, sql: &str) -> Result<(), Error> {
 impl SqliteStore {
     /// Opens (or creates) the database file at `path` for `schema`.
     ///
+    /// A database that holds some of the schema's tables is opened as it
+    /// is: indexes are found by their columns whatever their names (the
+    /// primary key and unique constraints serve too), and each foreign
+    /// key's actions are read from the database and reconciled with the
+    /// schema's ([`Error::NativeActions`]). Keys declared on one side only
+    /// are listed by [`foreign_key_differences`](Self::foreign_key_differences).
+    /// An open that fails changes nothing in the file; one that succeeds
+    /// then sets the journal mode. The job tables are created by the first
+    /// job (or [`create_job_tables`](Self::create_job_tables)).
+    ///
     /// # Errors
     /// [`Error::InvalidSchema`] if the schema breaks a rule;
     /// [`Error::SchemaMismatch`] if the database holds some of the schema's
-    /// tables but lacks a table, column or index (all are listed); SQLite
-    /// errors (file, locking).
+    /// tables but lacks a table, column or index (all are listed, a missing
+    /// index with the `CREATE INDEX` that adds it);
+    /// [`Error::NativeActions`] if the database runs a foreign key's action
+    /// that cascadia runs too (or declares other actions than a `native`
+    /// key's) — not with [`SqliteOptions::foreign_keys`] off, where SQLite
+    /// runs no action and cascadia runs every one, `native` keys included;
+    /// SQLite errors (file, locking).
     pub fn open(
         path: impl AsRef<Path>,
         schema: Schema,
         options: SqliteOptions,
     ) -> Result<Self, Error> {
+        schema.validate()?;
         let conn = Connection::open(path)?;
         Self::with_connection(conn, schema, options, false)
     }
@@ -331,6 +362,9 @@ impl SqliteStore {
                 if options.foreign_keys { "ON" } else { "OFF" }
             ),
         )?;
+        // Checked (or created) before anything is set that outlives the
+        // connection: an open that fails leaves the file as it was.
+        let prepared = prepare_database(&conn, &schema, &options)?;
         if !in_memory {
             let mode = match options.journal_mode {
                 JournalMode::Wal => Some("WAL"),
@@ -348,7 +382,6 @@ impl SqliteStore {
             Synchronous::Off => "OFF",
         };
         pragma(&conn, &format!("PRAGMA synchronous = {synchronous}"))?;
-        prepare_database(&conn, &schema, &options)?;
         let tally = take::Tally::default();
         take::register(&conn, &tally)?;
         let defer_pragma = options.foreign_keys && !check::foreign_keys_deferred(&conn, &schema)?;
@@ -366,6 +399,8 @@ impl SqliteStore {
                 options,
                 in_memory,
                 defer_pragma,
+                index_names: prepared.index_names,
+                differences: prepared.differences,
                 connected: Mutex::new(Connected {
                     conn,
                     tally,
@@ -417,6 +452,33 @@ impl SqliteStore {
         let _mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
         let mut connected = self.lock();
         f(&mut connected.conn)
+    }
+
+    /// Foreign keys declared on one side only, found at open, one line
+    /// each: a key the schema declares and the database does not (cascadia
+    /// enforces it; SQLite does not check it), or one the database declares
+    /// without actions and the schema does not (SQLite checks it at commit;
+    /// cascadia does not know it). Empty for a database cascadia created,
+    /// and when [`SqliteOptions::native_actions`] is set or
+    /// [`SqliteOptions::foreign_keys`] is off (the check is skipped: SQLite
+    /// then runs every action, or none). A key the database declares with actions that write rows
+    /// is refused at open instead ([`Error::NativeActions`]).
+    pub fn foreign_key_differences(&self) -> &[String] {
+        &self.inner.differences
+    }
+
+    /// Creates the job tables ([`JOBS_TABLE`], [`ROOTS_TABLE`]) if missing.
+    /// Optional: the first job written creates them; a worker that starts
+    /// on a database with none finds no job.
+    ///
+    /// # Errors
+    /// [`Error::NestedTransaction`] on a thread that holds a transaction of
+    /// this store; SQLite errors (a read-only file, locking).
+    pub fn create_job_tables(&self) -> Result<(), Error> {
+        self.with_connection_mut(|conn| {
+            conn.execute_batch(&jobs::create_statements())?;
+            Ok(())
+        })
     }
 
     /// Every distinct statement this store has prepared, for tests that run
@@ -477,6 +539,10 @@ impl Store for SqliteStore {
         }
     }
 
+    fn setup_jobs(&self) -> Result<(), Error> {
+        self.create_job_tables()
+    }
+
     fn begin(&self, access: Access) -> Result<Box<dyn Transaction + '_>, Error> {
         let mark = OpenMark::new(Arc::as_ptr(&self.inner) as usize)?;
         let graph = self.inner.schema.graph()?;
@@ -503,6 +569,8 @@ impl Store for SqliteStore {
         }
         Ok(Box::new(SqliteTransaction {
             schema: &self.inner.schema,
+            index_names: &self.inner.index_names,
+            native_actions: self.inner.options.foreign_keys,
             graph,
             connected,
             access,

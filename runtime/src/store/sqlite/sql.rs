@@ -9,7 +9,7 @@
 //! referencing some parents, and the subquery that picks the rows a
 //! set-based `DELETE` or `UPDATE` writes.
 
-use super::ddl::{index_name, quote};
+use super::ddl::quote;
 use crate::model::graph::TableId;
 use crate::model::metadata::{IndexRef, TableMeta};
 
@@ -73,6 +73,9 @@ pub(super) struct ScanShape {
 #[derive(Clone, Copy)]
 pub(super) struct Table<'a> {
     pub(super) meta: &'a TableMeta,
+    /// Per index of `meta`: the database's index that serves it, or `None`
+    /// for the primary key.
+    pub(super) index_names: &'a [Option<String>],
     pub(super) pk: &'a [usize],
     /// Whether rows have a rowid (a table whose key is one INTEGER column).
     pub(super) rowid: bool,
@@ -183,12 +186,9 @@ pub(super) fn scan_parts(
         .chain(table.pk.iter().filter(|c| !index_columns.contains(c)))
         .copied()
         .collect();
-    let indexed_by = match shape.index {
-        Some(i) => format!(
-            " INDEXED BY {}",
-            quote(&index_name(&table.meta.name, &table.meta.indexes[i].name))
-        ),
-        None => String::new(),
+    let indexed_by = match shape.index.and_then(|i| table.index_names.get(i)) {
+        Some(Some(name)) => format!(" INDEXED BY {}", quote(name)),
+        _ => String::new(),
     };
     ScanParts {
         from: format!("{}{indexed_by}", quote(&table.meta.name)),

@@ -31,6 +31,10 @@ use crate::store::{
 /// A transaction: holds the connection until it ends.
 pub(super) struct SqliteTransaction<'s> {
     pub(super) schema: &'s Schema,
+    /// Per table, per index: the database's index that serves it.
+    pub(super) index_names: &'s [Vec<Option<String>>],
+    /// `PRAGMA foreign_keys` is on: SQLite runs the declared actions.
+    pub(super) native_actions: bool,
     pub(super) graph: &'s Graph,
     pub(super) connected: MutexGuard<'s, Connected>,
     pub(super) access: Access,
@@ -182,6 +186,7 @@ impl<'s> SqliteTransaction<'s> {
         let meta = self.meta(table);
         Table {
             meta,
+            index_names: &self.index_names[table],
             pk: &self.graph.tables[table].pk,
             rowid: is_rowid_table(meta),
         }
@@ -334,7 +339,9 @@ impl<'s> SqliteTransaction<'s> {
         operation: Operation,
         error: rusqlite::Error,
     ) -> Error {
-        let pk = self.graph.pk_of(table, row);
+        // The row named is the one written: by its old key when its key
+        // changes, not by the key that collides.
+        let pk = replacing.map_or_else(|| self.graph.pk_of(table, row), <[Value]>::to_vec);
         let keys = self.graph.tables[table].unique_keys.clone();
         let name = self.meta(table).name.clone();
         for (index, columns) in keys {
@@ -394,6 +401,10 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn schema(&self) -> &Schema {
         self.schema
+    }
+
+    fn runs_native_actions(&self) -> bool {
+        self.native_actions
     }
 
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error> {
