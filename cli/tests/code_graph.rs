@@ -94,10 +94,7 @@ fn expected_orphan_counts() -> BTreeMap<String, u64> {
 /// Cleans the orphans with `cascadia orphans --fix delete`; returns the
 /// rows it deleted.
 fn fix_orphans(db: &Path) -> u64 {
-    // Today the store finds an index by cascadia's name only.
-    build::use_cascadia_index_names(db).unwrap();
     let (code, fixed) = json("orphans", db, &["--fix", "delete", "--batch-rows", "50"]);
-    build::restore_index_names(db).unwrap();
     assert_eq!(code, 0, "{fixed}");
     assert_eq!(fixed["remaining"], 0, "{fixed}");
     fixed["fixed"]
@@ -227,7 +224,6 @@ fn the_checked_in_structs_delete_and_rename_as_sqlite_cascades() {
     let oracle = native(dir.path());
     assert_eq!(build::dump(&db).unwrap(), build::dump(&oracle).unwrap());
 
-    build::use_cascadia_index_names(&db).unwrap();
     let store = SqliteStore::open(
         &db,
         schema::SCHEMA.clone(),

@@ -92,26 +92,6 @@ fn the_generated_structs_open_chinook_and_cascade_as_sqlite_does() {
     let native_copy = dir.path().join("native.db");
     std::fs::copy(&engine_copy, &native_copy).unwrap();
 
-    // Today a SqliteStore finds an existing index by cascadia's own name
-    // (`<table>__<index>`), not by its columns: give each of Chinook's
-    // indexes that name too, until the store matches indexes by columns.
-    {
-        let conn = rusqlite::Connection::open(&engine_copy).unwrap();
-        for table in chinook_schema::SCHEMA.tables() {
-            for index in table.indexes.iter() {
-                let columns: Vec<String> =
-                    index.columns.iter().map(|c| format!("\"{c}\"")).collect();
-                conn.execute_batch(&format!(
-                    "CREATE INDEX \"{}__{}\" ON \"{}\" ({});",
-                    table.name,
-                    index.name,
-                    table.name,
-                    columns.join(", ")
-                ))
-                .unwrap();
-            }
-        }
-    }
     let store = SqliteStore::open(
         &engine_copy,
         chinook_schema::SCHEMA.clone(),

@@ -14,9 +14,8 @@
 //!    then deleted with `PRAGMA foreign_keys = OFF`.
 //! 2. The file is opened with `schema.rs`: the structs `cascadia generate`
 //!    wrote for it, with every foreign key then given `on_delete = cascade,
-//!    on_update = cascade`. (Until the store finds an index by its columns,
-//!    the file's indexes are renamed to cascadia's names for the while:
-//!    see `build::use_cascadia_index_names`.)
+//!    on_update = cascade`, found by their columns whatever the file
+//!    calls them.
 //! 3. `Database::check_integrity` counts the orphans per foreign key (the
 //!    counts `cascadia inspect` reports), and the orphan rows are deleted
 //!    with cascadia's batched delete, as `cascadia orphans DB --fix delete`
@@ -71,7 +70,6 @@ fn main() -> Result<()> {
     println!("== built {}", path.display());
     print_counts(&path)?;
 
-    build::use_cascadia_index_names(&path)?;
     let db = open(&path)?;
 
     println!("\n== orphans per foreign key (Database::check_integrity)");
@@ -179,7 +177,6 @@ fn main() -> Result<()> {
     );
     check(report.orphans(), 0, "orphans at the end")?;
     drop(db);
-    build::restore_index_names(&path)?;
     print_counts(&path)?;
     Ok(())
 }
