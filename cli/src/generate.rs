@@ -6,7 +6,10 @@
 //! dependencies) and describes the database exactly as introspection reads
 //! it: the derive's metadata equals the introspected metadata up to the
 //! Rust names (`type_name`, `field`, `rust_type`). `#[table(name)]` and
-//! `#[column(name)]` appear only where the derive's default name differs.
+//! `#[column(name)]` appear only where the derive's default name differs;
+//! a table whose column names follow one of serde's cases (`ArtistId`:
+//! `PascalCase`) gets `#[table(rename_all = "...")]` instead, when that
+//! spares at least two `#[column(name)]`s.
 //! Foreign keys keep the file's actions; the derive picks the same serving
 //! index introspection picked, so none is named. The layout is the one
 //! rustfmt gives, except that rustfmt may rewrap an attribute longer than
@@ -121,8 +124,19 @@ fn write_struct(
             own.fields(table, &table.primary_key)
         ));
     }
+    let case = rename_all(table, own);
+    if let Some((name, _)) = case {
+        table_args.push(format!("rename_all = {name:?}"));
+    }
     if !table_args.is_empty() {
-        let _ = writeln!(out, "#[table({})]", table_args.join(", "));
+        let args = table_args.join(", ");
+        // rustfmt wraps an attribute whose arguments pass 70 characters
+        // (`attr_fn_like_width`), one argument a line.
+        if args.len() <= 70 {
+            let _ = writeln!(out, "#[table({args})]");
+        } else {
+            let _ = writeln!(out, "#[table(\n    {}\n)]", table_args.join(",\n    "));
+        }
     }
     for index in table.indexes.iter() {
         let _ = writeln!(
@@ -149,7 +163,8 @@ fn write_struct(
             let _ = writeln!(out, "    #[primary_key]");
         }
         let mut column_args = Vec::new();
-        if *field != *column.name {
+        let derived = case.map_or_else(|| field.clone(), |(_, rename)| rename(field));
+        if derived != *column.name {
             column_args.push(format!("name = {:?}", &*column.name));
         }
         if let Some(default) = column
@@ -177,6 +192,44 @@ fn write_struct(
     }
     let _ = writeln!(out, "}}");
     Ok(())
+}
+
+/// A case conversion of a field name into a column name.
+type Rename = fn(&str) -> String;
+
+/// serde's cases that can turn a snake_case field into another name.
+const CASES: [(&str, Rename); 4] = [
+    ("PascalCase", |f| {
+        heck::ToUpperCamelCase::to_upper_camel_case(f)
+    }),
+    ("camelCase", |f| {
+        heck::ToLowerCamelCase::to_lower_camel_case(f)
+    }),
+    ("SCREAMING_SNAKE_CASE", |f| {
+        heck::ToShoutySnakeCase::to_shouty_snake_case(f)
+    }),
+    ("UPPERCASE", |f| f.to_ascii_uppercase()),
+];
+
+/// The case `#[table(rename_all)]` should name for `table`: the one that
+/// gives the most columns their names, if it spares at least two
+/// `#[column(name)]`s over writing none.
+fn rename_all(table: &TableMeta, own: &Names) -> Option<(&'static str, Rename)> {
+    let fits = |rename: &dyn Fn(&str) -> String| {
+        table
+            .columns
+            .iter()
+            .zip(&own.fields)
+            .filter(|(column, field)| rename(field) == *column.name)
+            .count()
+    };
+    let plain = fits(&|f: &str| f.to_owned());
+    CASES
+        .into_iter()
+        .map(|(name, rename)| (fits(&rename), name, rename))
+        .filter(|(count, ..)| *count >= plain + 2)
+        .max_by_key(|(count, ..)| *count)
+        .map(|(_, name, rename)| (name, rename))
 }
 
 /// `references = Parent(...), on_delete = ..., on_update = ...`
