@@ -22,6 +22,10 @@
 //! `explain_delete`) the walk remembers the rows it counted, up to its
 //! limit, so each is counted once.
 //!
+//! With row policies registered ([`crate::engine::policy`]), the check and
+//! explain walks ask them about every root, every row of `D` and every row a
+//! SET NULL / SET DEFAULT would change, so nothing is skipped then.
+//!
 //! The walk stops on its budget ([`Progress::Paused`]) so that the caller
 //! can end the transaction and open another: frames keep their rows and
 //! scan positions across transactions.
@@ -411,16 +415,18 @@ impl Walk {
         }
         let f = incoming[self.frames[depth].fk];
         let fk = ctx.fk(f);
-        let counting = self.counting.is_some() || self.policed(ctx);
+        // Counting, or asking row policies, needs every row of `D` and
+        // every row a SET NULL / SET DEFAULT changes.
+        let every_row = self.counting.is_some() || self.policed(ctx);
         let skip = match fk.on_delete {
             // Marking follows the rows a CASCADE would delete, and no other.
             _ if self.purpose == Purpose::Mark => fk.on_delete != Action::Cascade,
             // Nothing below can refuse, and nothing is counted or asked.
-            Action::Cascade => !counting && !ctx.graph.tables[fk.child].needs_check,
+            Action::Cascade => !every_row && !ctx.graph.tables[fk.child].needs_check,
             // A SET NULL that changes no key cannot refuse (a delete whose
             // actions change keys runs as one transaction, planned by
             // `plan_delete`), unless a policy refuses it.
-            Action::SetNull => !counting,
+            Action::SetNull => !every_row,
             _ => false,
         };
         if skip {
