@@ -21,7 +21,10 @@
 //!   for (the tests' table dumps, `Database::rows`, and `check_integrity`,
 //!   which reads every row of every table with a foreign key, a page at a
 //!   time, by design), flagged by the store;
-//! - listing the job rows (`Transaction::list_jobs`), flagged by the store.
+//! - listing the job rows (`Transaction::list_jobs`), flagged by the store;
+//! - the key array of a limited set-based write (`... WHERE key IN
+//!   rarray(?1)`: `SCAN rarray VIRTUAL TABLE`), whose keys an index-backed
+//!   statement listed; the table itself must still be searched by key.
 
 mod common;
 
@@ -82,6 +85,7 @@ fn bad_steps(store: &SqliteStore, statement: &PreparedStatement) -> Vec<String> 
     plan.into_iter()
         .filter(|step| step.starts_with("SCAN") || step.contains("TEMP B-TREE"))
         .filter(|step| !allowed.contains(step))
+        .filter(|step| !step.starts_with("SCAN rarray VIRTUAL TABLE"))
         .collect()
 }
 

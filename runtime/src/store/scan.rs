@@ -74,11 +74,6 @@ pub struct ChildWrite<'a> {
     /// Take the first row even when it alone passes `bytes` (a batch that
     /// has written nothing yet always makes progress).
     pub first_row_always: bool,
-    /// The scan may find many more rows than `scan.limit` (an earlier write
-    /// of the same parents stopped at a limit): read no more candidates
-    /// than needed. Otherwise a store may read every row the scan finds in
-    /// one pass, which is cheaper when they fit.
-    pub bounded: bool,
 }
 
 impl<'a> ChildWrite<'a> {
@@ -88,14 +83,7 @@ impl<'a> ChildWrite<'a> {
             scan,
             bytes: None,
             first_row_always: false,
-            bounded: false,
         }
-    }
-
-    /// Sets [`bounded`](Self::bounded).
-    pub fn bounded(mut self, bounded: bool) -> Self {
-        self.bounded = bounded;
-        self
     }
 
     /// Sets [`bytes`](Self::bytes) and

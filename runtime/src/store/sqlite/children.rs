@@ -1,98 +1,84 @@
 //! The SQLite store's set-based writes: `DELETE` and `UPDATE` of the rows
-//! referencing a set of parents, one statement per chunk of parents, kept
-//! within the row and byte limits by `cascadia_take` (see [`take`]) in the
-//! same pass.
+//! referencing a set of parents, one chunk of parents at a time.
 //!
-//! [`take`]: super::take
+//! An unlimited write is one statement per chunk. A limited one is two: the
+//! candidates in scan order with their sizes (`SELECT cascadia_size(...),
+//! key`, see [`size`]), stepped only until the row or byte limit is
+//! reached, then the write of exactly the rows that fit, named by their keys
+//! (`... WHERE key IN rarray(?1)`). Both run inside the one write
+//! transaction, so the second sees the rows the first listed. Neither
+//! writing statement calls a function or binds a `LIMIT`: either would make
+//! SQLite keep a statement journal, a copy of every page the statement
+//! changes. (A table whose key has several columns has no array form: its
+//! write picks the first `n` rows by a subquery with a bound `LIMIT`.)
+//!
+//! [`size`]: super::size
 
-use rusqlite::params_from_iter;
+use std::rc::Rc;
 
-use super::sql::{self, IN_CHUNK, SqlKey};
-use super::take::Take;
+use rusqlite::ToSql;
+use rusqlite::types::Value as SqlValue;
+
+use super::sql::{self, IN_CHUNK, Pick, SqlKey};
 use super::transaction::SqliteTransaction;
 use crate::model::error::Error;
 use crate::model::value::{Row, Value};
 use crate::store::{ChildWrite, Written};
 
+/// The limits left for one chunk's write.
+struct Limits {
+    rows: usize,
+    /// `None`: no byte limit.
+    bytes: Option<u64>,
+    /// Take the first row whatever its size.
+    first_always: bool,
+    /// Bytes each row gets besides its kept columns (an `UPDATE`'s new
+    /// values).
+    extra: u64,
+}
+
+impl Limits {
+    /// Whether the write counts: otherwise it takes every row and SQLite
+    /// counts them.
+    fn limited(&self) -> bool {
+        self.rows != usize::MAX || self.bytes.is_some()
+    }
+}
+
+/// The candidates of a chunk that fit its limits.
+#[derive(Default)]
+struct Fit {
+    rows: u64,
+    bytes: u64,
+    /// Their keys, for [`Pick::Keys`].
+    keys: Vec<SqlValue>,
+    /// Every candidate fits: none is left out.
+    all: bool,
+}
+
 impl SqliteTransaction<'_> {
-    /// Deletes (`set` is `None`) or updates the rows `write` takes: one
-    /// statement per [`IN_CHUNK`] parent values, the row and byte limits
+    /// Deletes (`set` empty) or updates the rows `write` takes: one chunk
+    /// of [`IN_CHUNK`] parent values at a time, the row and byte limits
     /// carried from chunk to chunk.
     pub(super) fn write_children(
         &mut self,
         write: &ChildWrite<'_>,
-        set: Option<&[(usize, Value)]>,
+        set: &[(usize, Value)],
     ) -> Result<Written, Error> {
         let scan = &write.scan;
-        let returning: Vec<usize> = scan.columns.unwrap_or(&[]).to_vec();
         let values = Self::parent_values(scan);
         let mut out = Written {
             exhausted: true,
             ..Written::default()
         };
         for chunk in values.chunks(IN_CHUNK) {
-            let rows_left = scan.limit.saturating_sub(out.rows as usize);
-            let bytes_left = write.bytes.map(|b| b.saturating_sub(out.bytes));
-            let first = write.first_row_always && out.rows == 0;
-            if rows_left == 0 || (bytes_left == Some(0) && !first) {
-                out.exhausted = false;
-                break;
-            }
-            let (shape, index_columns, mut params) =
-                self.scan_plan(scan.range, Some(chunk), Self::chunk_after(scan, chunk))?;
-            let parts = self.parts(&shape, &index_columns);
-            let table = self.table(shape.table);
-            let bucket = write.bounded.then(|| sql::bucket(rows_left));
-            // An unlimited write needs no tally: SQLite counts its rows.
-            let counted = rows_left != usize::MAX || bytes_left.is_some();
-            let key = match set {
-                Some(set) => SqlKey::UpdateChildren {
-                    shape,
-                    set: set.iter().map(|(c, _)| *c).collect(),
-                    returning: returning.clone(),
-                    bucket,
-                    counted,
-                },
-                None => SqlKey::DeleteChildren {
-                    shape,
-                    returning: returning.clone(),
-                    bucket,
-                    counted,
-                },
+            let limits = Limits {
+                rows: scan.limit.saturating_sub(out.rows as usize),
+                bytes: write.bytes.map(|b| b.saturating_sub(out.bytes)),
+                first_always: write.first_row_always && out.rows == 0,
+                extra: set.iter().map(|(_, v)| v.size_bytes() as u64).sum(),
             };
-            let text = self.sql(key, false, || match set {
-                Some(set) => {
-                    let columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
-                    sql::update_children(table, &parts, &columns, &returning, bucket, counted)
-                }
-                None => sql::delete_children(table, &parts, &returning, bucket, counted),
-            });
-            let values: Vec<Value> = set
-                .unwrap_or_default()
-                .iter()
-                .map(|(_, value)| value.clone())
-                .collect();
-            params.extend(values.iter());
-            *self.connected.tally.lock() = Take {
-                rows: rows_left as u64,
-                bytes: bytes_left,
-                first_always: first,
-                extra: values.iter().map(|v| v.size_bytes() as u64).sum(),
-                ..Take::default()
-            };
-            let width = table.meta.columns.len();
-            let changed = self.run_write(&text, &params, &returning, width, &mut out)?;
-            if !counted {
-                out.rows += changed;
-                continue;
-            }
-            let take = self.connected.tally.lock().clone();
-            out.rows += take.taken;
-            out.bytes += take.taken_bytes;
-            // Every row the scan finds was taken: none left out, and fewer
-            // candidates than the subquery's bucket.
-            let chunk_exhausted = !take.refused && bucket.is_none_or(|b| take.taken < b);
-            if !chunk_exhausted {
+            if !self.write_chunk(write, set, chunk, &limits, &mut out)? {
                 out.exhausted = false;
                 break;
             }
@@ -100,21 +86,132 @@ impl SqliteTransaction<'_> {
         Ok(out)
     }
 
-    /// Runs one set-based write, adding the rows it returned to `out`;
+    /// Writes the rows of one chunk of parents that fit `limits`, adding
+    /// them to `out`; returns whether none was left out.
+    fn write_chunk(
+        &mut self,
+        write: &ChildWrite<'_>,
+        set: &[(usize, Value)],
+        chunk: &[&Value],
+        limits: &Limits,
+        out: &mut Written,
+    ) -> Result<bool, Error> {
+        let scan = &write.scan;
+        let (shape, index_columns, mut params) =
+            self.scan_plan(scan.range, Some(chunk), Self::chunk_after(scan, chunk))?;
+        let parts = self.parts(&shape, &index_columns);
+        let table = self.table(shape.table);
+        let set_columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
+        let single_key = table.single_key();
+        let pick = match (limits.limited(), &single_key) {
+            (false, _) => Pick::All,
+            (true, Some(_)) => Pick::Keys,
+            (true, None) => Pick::First,
+        };
+        let fit = if limits.limited() {
+            let sized: Vec<usize> = (0..table.meta.columns.len())
+                .filter(|c| !set_columns.contains(c))
+                .collect();
+            let key = SqlKey::Candidates {
+                shape: shape.clone(),
+                sized: sized.clone(),
+                keyed: pick == Pick::Keys,
+            };
+            let key_column = single_key.as_deref().filter(|_| pick == Pick::Keys);
+            let text = self.sql(key, false, || {
+                sql::candidates(table, &parts, &sized, key_column)
+            });
+            let fit = self.fit(&text, &params, limits, pick)?;
+            if fit.rows == 0 {
+                return Ok(fit.all);
+            }
+            fit
+        } else {
+            Fit {
+                all: true,
+                ..Fit::default()
+            }
+        };
+        let returning: Vec<usize> = scan.columns.unwrap_or(&[]).to_vec();
+        let key = match set {
+            [] => SqlKey::DeleteChildren {
+                shape,
+                returning: returning.clone(),
+                pick,
+            },
+            _ => SqlKey::UpdateChildren {
+                shape,
+                set: set_columns.clone(),
+                returning: returning.clone(),
+                pick,
+            },
+        };
+        let text = self.sql(key, false, || match set {
+            [] => sql::delete_children(table, &parts, &returning, pick),
+            _ => sql::update_children(table, &parts, &set_columns, &returning, pick),
+        });
+        let keys = Rc::new(fit.keys);
+        let limit = Value::Integer(fit.rows as i64);
+        let mut bound: Vec<&dyn ToSql> = Vec::new();
+        match pick {
+            Pick::Keys => bound.push(&keys),
+            Pick::All | Pick::First => bound.extend(params.drain(..).map(|v| v as &dyn ToSql)),
+        }
+        bound.extend(set.iter().map(|(_, v)| v as &dyn ToSql));
+        if pick == Pick::First {
+            bound.push(&limit);
+        }
+        let width = table.meta.columns.len();
+        out.rows += self.run_write(&text, &bound, &returning, width, &mut out.returned)?;
+        out.bytes += fit.bytes;
+        Ok(fit.all)
+    }
+
+    /// Steps through a chunk's candidates (the statement `text`, in scan
+    /// order: size, then key for [`Pick::Keys`]) until one does not fit
+    /// `limits`.
+    fn fit(
+        &self,
+        text: &str,
+        params: &[&Value],
+        limits: &Limits,
+        pick: Pick,
+    ) -> Result<Fit, Error> {
+        let mut statement = self.connected.conn.prepare_cached(text)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut fit = Fit::default();
+        while let Some(row) = rows.next()? {
+            let size = row.get::<_, i64>(0)? as u64 + limits.extra;
+            let fits = fit.rows < limits.rows as u64
+                && limits.bytes.is_none_or(|limit| fit.bytes + size <= limit);
+            if !(fits || limits.first_always && fit.rows == 0) {
+                return Ok(fit);
+            }
+            fit.rows += 1;
+            fit.bytes += size;
+            if pick == Pick::Keys {
+                fit.keys.push(row.get(1)?);
+            }
+        }
+        fit.all = true;
+        Ok(fit)
+    }
+
+    /// Runs one set-based write, adding the rows it returned to `returned`;
     /// returns how many rows it changed.
     fn run_write(
         &self,
         text: &str,
-        params: &[&Value],
+        params: &[&dyn ToSql],
         returning: &[usize],
         width: usize,
-        out: &mut Written,
+        returned: &mut Vec<Row>,
     ) -> Result<u64, Error> {
         let mut statement = self.connected.conn.prepare_cached(text)?;
         if returning.is_empty() {
-            return Ok(statement.execute(params_from_iter(params.iter()))? as u64);
+            return Ok(statement.execute(params)? as u64);
         }
-        let mut rows = statement.query(params_from_iter(params.iter()))?;
+        let mut rows = statement.query(params)?;
         let mut changed = 0;
         while let Some(row) = rows.next()? {
             changed += 1;
@@ -122,7 +219,7 @@ impl SqliteTransaction<'_> {
             for (i, &c) in returning.iter().enumerate() {
                 full[c] = row.get(i)?;
             }
-            out.returned.push(full);
+            returned.push(full);
         }
         Ok(changed)
     }

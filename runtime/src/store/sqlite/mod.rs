@@ -14,6 +14,10 @@
 //!   under cascadia's.
 //! - Statements are prepared once (`prepare_cached`); every identifier is
 //!   quoted and every value is a bound parameter.
+//! - A set-based write within a budget lists its candidates with their
+//!   sizes first, then writes exactly those that fit, by key
+//!   ([`children`]): the writing statement calls no function, so SQLite
+//!   needs no statement journal for it.
 //! - Job records live in the tables [`JOBS_TABLE`] and [`ROOTS_TABLE`] of the
 //!   same database, so they commit with the rows; the first job written
 //!   creates them.
@@ -38,8 +42,8 @@ mod error;
 pub mod introspect;
 mod jobs;
 mod readers;
+mod size;
 mod sql;
-mod take;
 mod transaction;
 
 use check::prepare_database;
@@ -216,8 +220,6 @@ pub struct PreparedStatement {
 
 struct Connected {
     conn: Connection,
-    /// The state of the connection's `cascadia_take` function.
-    tally: take::Tally,
     /// Generated SQL by identity, so each text is built once.
     sql: HashMap<SqlKey, Arc<str>>,
     /// Every distinct statement generated.
@@ -382,8 +384,9 @@ impl SqliteStore {
             Synchronous::Off => "OFF",
         };
         pragma(&conn, &format!("PRAGMA synchronous = {synchronous}"))?;
-        let tally = take::Tally::default();
-        take::register(&conn, &tally)?;
+        size::register(&conn)?;
+        // `rarray(?)`: the keys a limited set-based write takes.
+        rusqlite::vtab::array::load_module(&conn)?;
         let defer_pragma = options.foreign_keys && !check::foreign_keys_deferred(&conn, &schema)?;
         let readers = match conn.path() {
             Some(path)
@@ -403,7 +406,6 @@ impl SqliteStore {
                 differences: prepared.differences,
                 connected: Mutex::new(Connected {
                     conn,
-                    tally,
                     sql: HashMap::new(),
                     prepared: BTreeMap::new(),
                 }),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Connected, SqliteOptions, take};
+use super::{Connected, SqliteOptions, size};
 use crate::model::error::{Error, StoreErrorKind};
 use crate::store::PoolOptions;
 
@@ -127,11 +127,9 @@ impl Readers {
             true,
         )?;
         conn.set_prepared_statement_cache_capacity(self.statement_cache);
-        let tally = take::Tally::default();
-        take::register(&conn, &tally)?;
+        size::register(&conn)?;
         Ok(Connected {
             conn,
-            tally,
             sql: Default::default(),
             prepared: Default::default(),
         })

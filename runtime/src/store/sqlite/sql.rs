@@ -6,8 +6,8 @@
 //! values, the range bounds, whether the first index column is matched
 //! against an `IN` list of parents, and where the scan resumes. The same
 //! shape gives the `SELECT` of a scan, the `count(*)` of the rows
-//! referencing some parents, and the subquery that picks the rows a
-//! set-based `DELETE` or `UPDATE` writes.
+//! referencing some parents, the candidates of a limited set-based `DELETE`
+//! or `UPDATE` with their sizes, and the write itself (see [`Pick`]).
 
 use super::ddl::quote;
 use crate::model::graph::TableId;
@@ -34,18 +34,21 @@ pub(super) enum SqlKey {
     Update(TableId),
     Delete(TableId),
     DeleteMany(TableId),
+    Candidates {
+        shape: ScanShape,
+        sized: Vec<usize>,
+        keyed: bool,
+    },
     DeleteChildren {
         shape: ScanShape,
         returning: Vec<usize>,
-        bucket: Option<u64>,
-        counted: bool,
+        pick: Pick,
     },
     UpdateChildren {
         shape: ScanShape,
         set: Vec<usize>,
         returning: Vec<usize>,
-        bucket: Option<u64>,
-        counted: bool,
+        pick: Pick,
     },
 }
 
@@ -244,93 +247,130 @@ pub(super) fn count(parts: &ScanParts) -> String {
     format!("SELECT count(*) FROM {}{}", parts.from, parts.filter())
 }
 
-/// How many candidate rows a limited set-based write reads at most: a
-/// power of two at least `rows`, written into the SQL text. A bound
-/// parameter in a `LIMIT` makes SQLite recompile the statement whenever its
-/// value changes; a few buckets keep every text prepared once.
-pub(super) fn bucket(rows: usize) -> u64 {
-    const MOST: u64 = 1 << 62;
-    (rows.max(1) as u64)
-        .checked_next_power_of_two()
-        .map_or(MOST, |bucket| bucket.min(MOST))
+/// Which rows a set-based write takes of those its scan finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Pick {
+    /// Every one: the scan's conditions, its parameters.
+    All,
+    /// Those whose key is in the array `?1` (`rarray`), listed by the
+    /// candidates' statement: for tables with a rowid or a one-column key.
+    Keys,
+    /// The first `?n` in scan order (an index-only subquery), `n` the
+    /// parameter after the scan's and the set values: for other keys. A
+    /// bound `LIMIT` may abort the statement, so SQLite keeps a statement
+    /// journal for it.
+    First,
 }
 
-/// The condition of a set-based write: the rows the scan finds — every
-/// one (`bucket` is `None`), or the first `bucket` in scan order, found
-/// with an index-only subquery — that `cascadia_take` accepts, given the
-/// columns `take` (see [`take`](super::take)); without `take`, every row
-/// (an unlimited write, counted by SQLite's change count).
-fn picked(
+impl Table<'_> {
+    /// The one column that names a row for [`Pick::Keys`], if any: the
+    /// rowid, or a one-column primary key.
+    pub(super) fn single_key(&self) -> Option<String> {
+        match self.pk {
+            _ if self.rowid => Some("rowid".to_owned()),
+            [column] => Some(self.column(*column)),
+            _ => None,
+        }
+    }
+}
+
+/// The candidates of a limited set-based write, in scan order: the size of
+/// each as budgets count it (`cascadia_size` of the columns `sized`; for an
+/// `UPDATE`, those it keeps; see [`size`](super::size)), then, with `key`,
+/// that column. No `LIMIT`: the caller steps until a limit is reached.
+pub(super) fn candidates(
     table: Table<'_>,
     parts: &ScanParts,
-    bucket: Option<u64>,
-    take: Option<&[usize]>,
+    sized: &[usize],
+    key: Option<&str>,
 ) -> String {
-    let Some(take) = take else {
-        return parts.conditions.join(" AND ");
-    };
-    let take = format!("{}({})", super::take::NAME, table.list(take));
-    let Some(bucket) = bucket else {
-        return format!("{} AND {take}", parts.conditions.join(" AND "));
-    };
-    let columns = if table.rowid {
-        "rowid".to_owned()
+    let size = if sized.is_empty() {
+        "0".to_owned()
     } else {
-        table.list(table.pk)
+        format!("{}({})", super::size::NAME, table.list(sized))
     };
+    let key = key.map(|key| format!(", {key}")).unwrap_or_default();
     format!(
-        "{} IN (SELECT {columns} FROM {}{} ORDER BY {} LIMIT {bucket}) AND {take}",
-        table.key(),
+        "SELECT {size}{key} FROM {}{} ORDER BY {}",
         parts.from,
         parts.filter(),
         parts.order
     )
 }
 
-/// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning`, if any.
+/// The condition of a set-based write (see [`Pick`]); `next` is the first
+/// parameter after the scan's and the set values.
+fn picked(table: Table<'_>, parts: &ScanParts, pick: Pick, next: usize) -> String {
+    match pick {
+        // A key of several columns is no array element: SQLite refuses the
+        // statement (the writer never asks for it).
+        Pick::Keys => format!(
+            "{} IN rarray(?1)",
+            table.single_key().unwrap_or_else(|| table.key())
+        ),
+        Pick::All => parts.conditions.join(" AND "),
+        Pick::First => {
+            let columns = if table.rowid {
+                "rowid".to_owned()
+            } else {
+                table.list(table.pk)
+            };
+            format!(
+                "{} IN (SELECT {columns} FROM {}{} ORDER BY {} LIMIT ?{next})",
+                table.key(),
+                parts.from,
+                parts.filter(),
+                parts.order
+            )
+        }
+    }
+}
+
+/// The first parameter after those of the condition of `pick`.
+fn after_condition_params(parts: &ScanParts, pick: Pick) -> usize {
+    match pick {
+        Pick::Keys => 2,
+        Pick::All | Pick::First => parts.params + 1,
+    }
+}
+
+/// `DELETE` of the rows `pick` takes, returning the columns `returning`,
+/// if any.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
     returning: &[usize],
-    bucket: Option<u64>,
-    counted: bool,
+    pick: Pick,
 ) -> String {
-    let every: Vec<usize> = (0..table.meta.columns.len()).collect();
     format!(
         "DELETE FROM {} WHERE {}{}",
         quote(&table.meta.name),
-        picked(table, parts, bucket, counted.then_some(&every[..])),
+        picked(table, parts, pick, after_condition_params(parts, pick)),
         returned(table, returning)
     )
 }
 
-/// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`]; `cascadia_take` sees the columns it keeps), returning the
-/// columns `returning` as updated, if any. Parameters after the scan's: the
-/// value of each set column.
+/// `UPDATE` setting the columns `set` of the rows `pick` takes, returning
+/// the columns `returning` as updated, if any. The value of each set column
+/// is a parameter after the condition's (see [`Pick`]).
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
     set: &[usize],
     returning: &[usize],
-    bucket: Option<u64>,
-    counted: bool,
+    pick: Pick,
 ) -> String {
-    let first = parts.params + 1;
+    let first = after_condition_params(parts, pick);
     let assignments: Vec<String> = set
         .iter()
         .enumerate()
         .map(|(i, &c)| format!("{} = ?{}", table.column(c), first + i))
         .collect();
-    let kept: Vec<usize> = (0..table.meta.columns.len())
-        .filter(|c| !set.contains(c))
-        .collect();
     format!(
         "UPDATE {} SET {} WHERE {}{}",
         quote(&table.meta.name),
         assignments.join(", "),
-        picked(table, parts, bucket, counted.then_some(&kept[..])),
+        picked(table, parts, pick, first + set.len()),
         returned(table, returning)
     )
 }

@@ -502,7 +502,7 @@ impl Transaction for SqliteTransaction<'_> {
         if !self.in_listable(&write.scan)? {
             return delete_children_one_by_one(self, write);
         }
-        self.write_children(write, None)
+        self.write_children(write, &[])
     }
 
     /// `UPDATE ... SET ... WHERE key IN (SELECT ... LIMIT n) RETURNING ...`,
@@ -517,7 +517,7 @@ impl Transaction for SqliteTransaction<'_> {
         if !self.in_listable(&write.scan)? {
             return update_children_one_by_one(self, write, set);
         }
-        self.write_children(write, Some(set))
+        self.write_children(write, set)
     }
 
     fn scan_where(

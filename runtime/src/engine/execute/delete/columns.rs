@@ -41,9 +41,7 @@ impl DeleteStack {
         let range = ctx.child_range(fk)?;
         let (bytes, first) = self.byte_limit(run);
         let scan = ChildScan::new(&range, &prefixes, self.rows_left(run));
-        let write = ChildWrite::new(scan)
-            .bytes(bytes, first)
-            .bounded(self.frames[depth].bounded);
+        let write = ChildWrite::new(scan).bytes(bytes, first);
         let written = run.tx.update_children(&write, &set)?;
         run.usage.rows_read += written.rows;
         run.usage.rows_written += written.rows;
@@ -51,7 +49,6 @@ impl DeleteStack {
         run.changes
             .count_updated(fk.child, written.rows, written.bytes)?;
         if !written.exhausted {
-            self.frames[depth].bounded = true;
             return Ok(true);
         }
         self.next_key(depth);

@@ -31,9 +31,7 @@ impl DeleteStack {
         if !edges.is_empty() {
             scan = scan.columns(&columns);
         }
-        let write = ChildWrite::new(scan)
-            .bytes(bytes, first)
-            .bounded(self.frames[depth].bounded);
+        let write = ChildWrite::new(scan).bytes(bytes, first);
         let written = run.tx.delete_children(&write)?;
         run.usage.rows_read += written.rows;
         run.count_deleted(fk.child, written.rows, written.bytes)?;
@@ -41,7 +39,6 @@ impl DeleteStack {
             run.changes.record_deleted(fk.child, row, &edges);
         }
         if !written.exhausted {
-            self.frames[depth].bounded = true;
             return Ok(true);
         }
         self.next_key(depth);

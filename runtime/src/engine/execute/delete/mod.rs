@@ -133,11 +133,6 @@ pub(crate) struct Frame {
     /// frame read back from a job is never fresh).
     #[serde(skip)]
     fresh: bool,
-    /// A set-based write on the current window stopped at a limit: the
-    /// window's referencing rows are many, read them a bucket at a time
-    /// (see [`ChildWrite::bounded`](crate::store::ChildWrite::bounded)).
-    #[serde(skip)]
-    bounded: bool,
 }
 
 fn one() -> usize {
@@ -383,7 +378,6 @@ impl DeleteStack {
             window: 1,
             rows: Some(rows),
             fresh: true,
-            bounded: false,
         });
     }
 
@@ -548,7 +542,6 @@ impl DeleteStack {
         frame.key += frame.window.max(1);
         frame.window = 1;
         frame.after = None;
-        frame.bounded = false;
     }
 
     fn next_fk(&mut self, depth: usize) {
@@ -557,6 +550,5 @@ impl DeleteStack {
         frame.key = 0;
         frame.window = 1;
         frame.after = None;
-        frame.bounded = false;
     }
 }
