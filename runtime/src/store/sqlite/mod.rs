@@ -15,9 +15,9 @@
 //! - Statements are prepared once (`prepare_cached`); every identifier is
 //!   quoted and every value is a bound parameter.
 //! - A set-based write within a budget lists its candidates with their
-//!   sizes first, then writes exactly those that fit, by key
-//!   (the `children` module): the writing statement calls no function, so SQLite
-//!   needs no statement journal for it.
+//!   sizes first, then writes exactly those that fit, by key (the
+//!   `children` module): the writing statement calls no function, so
+//!   SQLite needs no statement journal for it.
 //! - Job records live in the tables [`JOBS_TABLE`] and [`ROOTS_TABLE`] of the
 //!   same database, so they commit with the rows; the first job written
 //!   creates them.
