@@ -50,7 +50,8 @@ impl Limits {
 struct Fit {
     rows: u64,
     bytes: u64,
-    /// Their keys, for [`Pick::Keys`].
+    /// Their keys, for [`Pick::Keys`] (when the table has a one-column
+    /// key).
     keys: Vec<SqlValue>,
     /// Every candidate fits: none is left out.
     all: bool,
@@ -99,15 +100,11 @@ impl SqliteTransaction<'_> {
         let scan = &write.scan;
         let (shape, index_columns, mut params) =
             self.scan_plan(scan.range, Some(chunk), Self::chunk_after(scan, chunk))?;
-        let parts = self.parts(&shape, &index_columns);
         let table = self.table(shape.table);
+        // Built only when a statement's text is (once per shape).
+        let parts = || sql::scan_parts(table, &index_columns, &shape);
         let set_columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
         let single_key = table.single_key();
-        let pick = match (limits.limited(), &single_key) {
-            (false, _) => Pick::All,
-            (true, Some(_)) => Pick::Keys,
-            (true, None) => Pick::First,
-        };
         let fit = if limits.limited() {
             let sized: Vec<usize> = (0..table.meta.columns.len())
                 .filter(|c| !set_columns.contains(c))
@@ -115,13 +112,12 @@ impl SqliteTransaction<'_> {
             let key = SqlKey::Candidates {
                 shape: shape.clone(),
                 sized: sized.clone(),
-                keyed: pick == Pick::Keys,
+                keyed: single_key.is_some(),
             };
-            let key_column = single_key.as_deref().filter(|_| pick == Pick::Keys);
             let text = self.sql(key, false, || {
-                sql::candidates(table, &parts, &sized, key_column)
+                sql::candidates(table, &parts(), &sized, single_key.as_deref())
             });
-            let fit = self.fit(&text, &params, limits, pick)?;
+            let fit = self.fit(&text, &params, limits, single_key.is_some())?;
             if fit.rows == 0 {
                 return Ok(fit.all);
             }
@@ -132,23 +128,30 @@ impl SqliteTransaction<'_> {
                 ..Fit::default()
             }
         };
+        // When every candidate fits, the scan's own conditions name them:
+        // cheaper than searching each key.
+        let pick = match (fit.all, &single_key) {
+            (true, _) => Pick::All,
+            (false, Some(_)) => Pick::Keys,
+            (false, None) => Pick::First,
+        };
         let returning: Vec<usize> = scan.columns.unwrap_or(&[]).to_vec();
         let key = match set {
             [] => SqlKey::DeleteChildren {
-                shape,
+                shape: shape.clone(),
                 returning: returning.clone(),
                 pick,
             },
             _ => SqlKey::UpdateChildren {
-                shape,
+                shape: shape.clone(),
                 set: set_columns.clone(),
                 returning: returning.clone(),
                 pick,
             },
         };
         let text = self.sql(key, false, || match set {
-            [] => sql::delete_children(table, &parts, &returning, pick),
-            _ => sql::update_children(table, &parts, &set_columns, &returning, pick),
+            [] => sql::delete_children(table, &parts(), &returning, pick),
+            _ => sql::update_children(table, &parts(), &set_columns, &returning, pick),
         });
         let keys = Rc::new(fit.keys);
         let limit = Value::Integer(fit.rows as i64);
@@ -168,28 +171,30 @@ impl SqliteTransaction<'_> {
     }
 
     /// Steps through a chunk's candidates (the statement `text`, in scan
-    /// order: size, then key for [`Pick::Keys`]) until one does not fit
-    /// `limits`.
+    /// order: size, then, when `keyed`, the key for [`Pick::Keys`]) until
+    /// one does not fit `limits`.
     fn fit(
         &self,
         text: &str,
         params: &[&Value],
         limits: &Limits,
-        pick: Pick,
+        keyed: bool,
     ) -> Result<Fit, Error> {
         let mut statement = self.connected.conn.prepare_cached(text)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
         let mut fit = Fit::default();
         while let Some(row) = rows.next()? {
             let size = row.get::<_, i64>(0)? as u64 + limits.extra;
-            let fits = fit.rows < limits.rows as u64
-                && limits.bytes.is_none_or(|limit| fit.bytes + size <= limit);
-            if !(fits || limits.first_always && fit.rows == 0) {
+            // The row limit always holds; the first row may pass the bytes.
+            let bytes_fit = limits.bytes.is_none_or(|limit| fit.bytes + size <= limit);
+            if fit.rows >= limits.rows as u64
+                || !(bytes_fit || limits.first_always && fit.rows == 0)
+            {
                 return Ok(fit);
             }
             fit.rows += 1;
             fit.bytes += size;
-            if pick == Pick::Keys {
+            if keyed {
                 fit.keys.push(row.get(1)?);
             }
         }

@@ -190,6 +190,17 @@ impl ToSql for Value {
     }
 }
 
+/// `value` as rusqlite's owned value: an element of a `rarray(?)`.
+pub(super) fn sql_value(value: &Value) -> rusqlite::types::Value {
+    match value {
+        Value::Null => rusqlite::types::Value::Null,
+        Value::Integer(integer) => rusqlite::types::Value::Integer(*integer),
+        Value::Real(real) => rusqlite::types::Value::Real(*real),
+        Value::Text(text) => rusqlite::types::Value::Text(text.clone()),
+        Value::Blob(bytes) => rusqlite::types::Value::Blob(bytes.clone()),
+    }
+}
+
 impl FromSql for Value {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         Ok(match value {

@@ -16,9 +16,6 @@ use crate::model::metadata::{IndexRef, TableMeta};
 /// Parent values per `... WHERE fk IN (...)` of the set-based operations.
 pub(super) const IN_CHUNK: usize = 64;
 
-/// Keys per `DELETE ... WHERE key IN (...)` of `Transaction::delete_many`.
-pub(super) const DELETE_CHUNK: usize = 64;
-
 /// The identity of a generated statement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum SqlKey {

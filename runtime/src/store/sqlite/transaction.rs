@@ -2,16 +2,15 @@
 //! index, prefix length, range bounds, resume position) and prepared with
 //! `prepare_cached`; identifiers quoted, values bound.
 
+use std::rc::Rc;
 use std::sync::{Arc, MutexGuard};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{ErrorCode, params_from_iter};
 
-use super::Connected;
 use super::ddl::{is_rowid_table, quote};
-use super::sql::{
-    self, DELETE_CHUNK, IN_CHUNK, ScanParts, ScanShape, SqlKey, Table, index_position,
-};
+use super::sql::{self, IN_CHUNK, ScanShape, SqlKey, Table, index_position};
+use super::{Connected, sql_value};
 use crate::model::error::{Error, Operation};
 use crate::model::graph::{Graph, TableId};
 use crate::model::index_range::IndexRange;
@@ -261,11 +260,6 @@ impl<'s> SqliteTransaction<'s> {
         Ok((shape, index_columns, params))
     }
 
-    /// The parts of the SQL of a scan of `shape`.
-    pub(super) fn parts(&self, shape: &ScanShape, index_columns: &[usize]) -> ScanParts {
-        sql::scan_parts(self.table(shape.table), index_columns, shape)
-    }
-
     /// A scan of `range` (see [`scan_plan`](Self::scan_plan)). `keep`
     /// projects: columns it marks false come back NULL, measured but not
     /// copied.
@@ -484,8 +478,9 @@ impl Transaction for SqliteTransaction<'_> {
         for chunk in values.chunks(IN_CHUNK) {
             let after = Self::chunk_after(scan, chunk);
             let (shape, index_columns, params) = self.scan_plan(scan.range, Some(chunk), after)?;
-            let parts = self.parts(&shape, &index_columns);
-            let sql = self.sql(SqlKey::Count(shape), false, || sql::count(&parts));
+            let table = self.table(shape.table);
+            let parts = || sql::scan_parts(table, &index_columns, &shape);
+            let sql = self.sql(SqlKey::Count(shape.clone()), false, || sql::count(&parts()));
             let mut statement = self.connected.conn.prepare_cached(&sql)?;
             let found: i64 =
                 statement.query_row(params_from_iter(params.iter()), |row| row.get(0))?;
@@ -645,9 +640,9 @@ impl Transaction for SqliteTransaction<'_> {
         Ok(self.execute(&sql, &params)? > 0)
     }
 
-    /// One statement per [`DELETE_CHUNK`] keys when the primary key has one
-    /// column (`IN` searches the key, a short chunk repeats its last key);
-    /// row by row otherwise (a row-value `IN` would scan the table).
+    /// One statement when the primary key has one column (`key IN
+    /// rarray(?1)`, each key searched); row by row otherwise (a row-value
+    /// `IN` would scan the table).
     fn delete_many(&mut self, table: &str, keys: &[Key]) -> Result<u64, Error> {
         self.writable()?;
         let id = self.table_id(table)?;
@@ -665,24 +660,14 @@ impl Transaction for SqliteTransaction<'_> {
         let meta = self.meta(id);
         let sql = self.sql(SqlKey::DeleteMany(id), false, || {
             format!(
-                "DELETE FROM {} WHERE {} IN ({})",
+                "DELETE FROM {} WHERE {} IN rarray(?1)",
                 quote(&meta.name),
                 quote(&meta.columns[pk[0]].name),
-                (1..=DELETE_CHUNK)
-                    .map(|i| format!("?{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             )
         });
-        let mut deleted = 0u64;
-        for chunk in keys.chunks(DELETE_CHUNK) {
-            let mut params: Vec<&Value> = chunk.iter().map(|key| &key[0]).collect();
-            while params.len() < DELETE_CHUNK {
-                params.push(params[params.len() - 1]);
-            }
-            deleted += self.execute(&sql, &params)? as u64;
-        }
-        Ok(deleted)
+        let keys: Rc<Vec<_>> = Rc::new(keys.iter().map(|key| sql_value(&key[0])).collect());
+        let mut statement = self.connected.conn.prepare_cached(&sql)?;
+        Ok(statement.execute([&keys as &dyn rusqlite::ToSql])? as u64)
     }
 
     fn savepoint(&mut self) -> Result<(), Error> {
