@@ -239,16 +239,28 @@ fn set_based_deletes_take_rows_in_the_collation_order() {
     let parents: Vec<Vec<Value>> = CODES.iter().map(|c| vec![text(c)]).collect();
     let mut tx = store.begin(Access::Write).unwrap();
     let columns = [0usize];
-    let mut deleted = Vec::new();
+    // Each write takes the next 5 rows in the collation order (RETURNING
+    // lists them in no particular order).
+    let mut batches = Vec::new();
     loop {
         let write = ChildWrite::new(ChildScan::new(&range, &parents, 5).columns(&columns));
         let written = tx.delete_children(&write).unwrap();
         if written.rows == 0 {
             break;
         }
-        deleted.extend(ids(&written.returned));
+        let mut batch = ids(&written.returned);
+        batch.sort_unstable();
+        batches.push(batch);
     }
-    assert_eq!(deleted, order);
+    let expected: Vec<Vec<i64>> = order
+        .chunks(5)
+        .map(|chunk| {
+            let mut chunk = chunk.to_vec();
+            chunk.sort_unstable();
+            chunk
+        })
+        .collect();
+    assert_eq!(batches, expected);
 }
 
 /// `t(a INTEGER, b BIGINT, label TEXT)` keyed by `(a, b)`, with `by_b(b)`.

@@ -94,6 +94,11 @@ pub struct Capabilities {
     /// skips re-checking, at the end of a batch, what it checked earlier in
     /// the same transaction.
     pub serialized_writes: bool,
+    /// How many parent rows the batched engine names in one set-based
+    /// statement ([`ChildScan::prefixes`]), which is also how many rows it
+    /// reads into one frame: SQLite's `IN` lists take 64 values per
+    /// statement, PostgreSQL's arrays take 256 (fewer round trips).
+    pub parents_per_statement: usize,
 }
 
 /// A storage backend: opens transactions over the tables of its [`Schema`].

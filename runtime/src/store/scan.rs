@@ -121,9 +121,11 @@ pub struct Written {
     /// A write with neither a row nor a byte limit may leave it 0 (nothing
     /// budgets it).
     pub bytes: u64,
-    /// The rows written, in scan order, with the columns the write asked
-    /// for (the others NULL): deleted rows as they were, updated rows as
-    /// they are now. Empty when no column was asked for.
+    /// The rows written, in no particular order (they are the first rows
+    /// in scan order, but `RETURNING` lists them as the backend wrote
+    /// them), with the columns the write asked for (the others NULL):
+    /// deleted rows as they were, updated rows as they are now. Empty when
+    /// no column was asked for.
     pub returned: Vec<Row>,
     /// Whether the write took every row the scan finds: it stopped at
     /// neither the row limit nor the byte limit. When false, rows may be

@@ -175,6 +175,7 @@ fn run_batch(
     let mut changes = Changes::new(ctx, &Nothing, None, root).check_every_edge();
     let mut usage = Usage::default();
     let mut deleted = vec![0u64; ctx.graph.tables.len()];
+    let capabilities = engine.store.capabilities();
     let progress = stack.run(&mut Run {
         ctx,
         tx,
@@ -182,7 +183,8 @@ fn run_batch(
         budget,
         usage: &mut usage,
         deleted: &mut deleted,
-        serialized: engine.store.capabilities().serialized_writes,
+        serialized: capabilities.serialized_writes,
+        window: capabilities.parents_per_statement,
     })?;
     if !matches!(progress, Progress::Cancelled { .. }) {
         changes.finish(tx)?;

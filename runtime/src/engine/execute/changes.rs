@@ -31,6 +31,9 @@ use crate::store::{ChildScan, ChildWrite};
 /// Page size of the child scans of a key change.
 const PAGE: usize = 512;
 
+/// Deleted parents per lookup of the end check: a batch's worth at once.
+const END_CHECK_PARENTS: usize = 1_024;
+
 /// Whether an action writes the referencing rows (the others only refuse).
 fn writes_rows(action: Action) -> bool {
     matches!(
@@ -676,7 +679,8 @@ impl<'a> Changes<'a> {
     /// The end check of a batch: no row references a row it deleted. A
     /// batch deletes rows and nothing else writes in its transaction, so a
     /// deleted key cannot be back; the referencing rows of a single-column
-    /// indexed key are looked for many parents at a time.
+    /// indexed key are looked for [`END_CHECK_PARENTS`] parents at a time
+    /// (the store splits them as its statements need).
     fn finish_every_edge(&self, tx: &mut dyn Transaction) -> Result<(), Error> {
         let ctx = self.ctx;
         let mut by_fk: HashMap<FkId, Vec<&Removed>> = HashMap::new();
@@ -700,7 +704,7 @@ impl<'a> Changes<'a> {
             }
             let mut columns = ctx.graph.tables[fk.child].pk.clone();
             columns.extend(&fk.child_columns);
-            for chunk in entries.chunks(64) {
+            for chunk in entries.chunks(END_CHECK_PARENTS) {
                 let values: Vec<Key> = chunk.iter().map(|r| r.values.clone()).collect();
                 let found = ctx.children_of(tx, fk, &values, None, 1, Some(&columns))?;
                 if let Some((child, _)) = found.first() {

@@ -90,6 +90,7 @@ pub(crate) fn delete_sync(
         usage: &mut usage,
         deleted: &mut deleted,
         serialized: false,
+        window: delete::WINDOW,
     })?;
     debug_assert_eq!(progress, Progress::Done);
     changes.finish(tx)?;

@@ -133,6 +133,7 @@ impl Store for MemoryStore {
             concurrent_readers: false,
             savepoints: true,
             serialized_writes: true,
+            parents_per_statement: 64,
         }
     }
 

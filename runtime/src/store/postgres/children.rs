@@ -2,11 +2,14 @@
 //! set of parents: each one statement, whatever the number of parents
 //! (`c = ANY($1)`), reading, counting, deleting or updating up to a row
 //! limit and within a byte limit computed by PostgreSQL, and returning the
-//! rows' sizes (and the columns asked for) with `RETURNING`.
+//! rows' sizes (and the columns asked for) with `RETURNING`. A write lists
+//! the rows it takes, then writes them through the index up to the last of
+//! them (see `sql::write_picked`).
 
 use super::sql::{self, Params, SqlKey};
 use super::transaction::{Bound, PostgresTransaction};
 use crate::model::error::Error;
+use crate::model::index_range::IndexRange;
 use crate::model::value::{Row, Value};
 use crate::store::{ChildScan, ChildWrite, Written};
 
@@ -38,8 +41,12 @@ impl PostgresTransaction<'_> {
         if scan.limit == 0 || Self::no_parent(scan) {
             return Ok(Vec::new());
         }
-        let (shape, index_columns, mut params) =
-            self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
+        let narrowed = resumed_parent(scan);
+        let (range, parents) = match &narrowed {
+            Some(range) => (range, None),
+            None => (scan.range, Some(scan.prefixes)),
+        };
+        let (shape, index_columns, mut params) = self.scan_plan(range, parents, scan.after)?;
         let table = self.table(shape.table);
         let width = table.meta.columns.len();
         let columns = asked(scan.columns, width);
@@ -83,8 +90,8 @@ impl PostgresTransaction<'_> {
 
     /// Deletes (`set` is `None`) or updates the rows `write` takes, in one
     /// statement (two when nothing fit the byte limit: whether anything was
-    /// there). The statement never reads more than `limit + 1` candidates,
-    /// so [`ChildWrite::bounded`] changes nothing here.
+    /// there). The statement never reads more than `limit + 1` candidates
+    /// to pick the rows, whatever the fan-out.
     pub(super) fn write_children(
         &mut self,
         write: &ChildWrite<'_>,
@@ -127,15 +134,17 @@ impl PostgresTransaction<'_> {
         });
         params.extend(write_params(write, set));
         let rows = self.query_bound(&text, &params)?;
-        // RETURNING comes in no particular order: put it in scan order.
-        let mut placed = Vec::with_capacity(rows.len());
         let mut candidates = 0i64;
+        let mut out = Written::default();
         for row in &rows {
-            let place: i64 = row.try_get(returning.len() + 1)?;
-            candidates = row.try_get(returning.len() + 2)?;
-            placed.push((place, sized_row(row, &returning, width)?));
+            candidates = row.try_get(returning.len() + 1)?;
+            let (full, size) = sized_row(row, &returning, width)?;
+            out.rows += 1;
+            out.bytes += size;
+            if !returning.is_empty() {
+                out.returned.push(full);
+            }
         }
-        placed.sort_unstable_by_key(|(place, _)| *place);
         let exhausted = if rows.is_empty() && write.bytes.is_some() && !write.first_row_always {
             // Nothing fit the byte limit, or nothing was there: look.
             let one = ChildScan {
@@ -147,19 +156,27 @@ impl PostgresTransaction<'_> {
         } else {
             exhausted(write, rows.len(), candidates)
         };
-        let mut out = Written {
-            exhausted,
-            ..Written::default()
-        };
-        for (_, (full, size)) in placed {
-            out.rows += 1;
-            out.bytes += size;
-            if !returning.is_empty() {
-                out.returned.push(full);
-            }
-        }
+        out.exhausted = exhausted;
         Ok(out)
     }
+}
+
+/// A scan of one parent that resumes at a position under that parent: the
+/// range with the parent's values as a prefix, so that the statement
+/// (`fk = $1 AND (rest) > (...)`) enters the index at the position.
+/// PostgreSQL 15 does not start a scan at a row comparison beside
+/// `fk = ANY($1)`: it would read the parent's rows from the first.
+fn resumed_parent(scan: &ChildScan<'_>) -> Option<IndexRange> {
+    let [parent] = scan.prefixes else {
+        return None;
+    };
+    let start = scan.range.prefix.len();
+    let at = scan.after?.index.get(start..start + parent.len())?;
+    (at == &parent[..]).then(|| {
+        let mut range = scan.range.clone();
+        range.prefix.extend(parent.iter().cloned());
+        range
+    })
 }
 
 /// Whether a write that took `taken` rows of the `candidates` its scan

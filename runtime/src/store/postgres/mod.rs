@@ -51,8 +51,8 @@
 //! | `SELECT c FROM t WHERE a = $1 [AND (k) > ($2)] ORDER BY k LIMIT $3` | lookups through `unindexed` foreign keys |
 //! | `SELECT c, size FROM t WHERE a = ANY($1) [AND ...] ORDER BY a, k LIMIT $2` | rows referencing many parents (`a = ANY($1) AND b = ANY($2) AND (a, b) IN (SELECT * FROM unnest($1::T[], $2::T[]))` for composite keys) |
 //! | `SELECT count(*) FROM t WHERE a = ANY($1) [AND ...]` | counts |
-//! | `DELETE FROM t USING (SELECT k AS _k0, row_number() OVER (ORDER BY ...) AS _n FROM (SELECT k, a FROM t WHERE a = ANY($1) ORDER BY a, k LIMIT $2) AS _page) AS _p WHERE t.k = _p._k0 RETURNING c, size, _p._n` | set-based deletes; with a byte limit, `_p` keeps rows while `sum(size) OVER (ORDER BY ... ROWS UNBOUNDED PRECEDING)` fits |
-//! | `UPDATE t SET c = $3 FROM (SELECT ...) AS _p WHERE t.k = _p._k0 RETURNING c, size, _p._n` | set-based SET NULL / SET DEFAULT / ON UPDATE CASCADE |
+//! | `WITH _p AS MATERIALIZED (SELECT _k0, _o0, _o1, _n, _candidates FROM (SELECT ..., row_number() OVER (ORDER BY _o0, _o1) AS _n FROM (SELECT k AS _k0, a AS _o0, k AS _o1 FROM t WHERE a = ANY($1) ORDER BY a, k LIMIT $2) AS _page) AS _sums WHERE _n <= $3), _last AS (SELECT * FROM _p ORDER BY _n DESC LIMIT 1), _written AS (DELETE FROM t WHERE a = ANY($1) AND a <= (SELECT _o0 FROM _last) AND (a, k) <= ((SELECT _o0 FROM _last), (SELECT _o1 FROM _last)) RETURNING c, size) SELECT _written.*, (SELECT max(_candidates) FROM _p) FROM _written` | set-based deletes: the first rows in scan order, deleted through the index up to the last of them; with a byte limit, `_p` keeps rows while `sum(size) OVER (ORDER BY ... ROWS UNBOUNDED PRECEDING)` fits; when a column of the order after the parents is nullable, `DELETE FROM t USING _p WHERE t.k = _p._k0` instead |
+//! | the same with `UPDATE t SET c = $4 [FROM _p] WHERE ...` | set-based SET NULL / SET DEFAULT / ON UPDATE CASCADE |
 //! | `INSERT INTO t (c) VALUES ($1, ...) ON CONFLICT DO NOTHING` | inserts (a collision writes nothing, then lookups name it) |
 //! | `UPDATE t SET c = $1, ... WHERE k = $n AND NOT EXISTS (SELECT 1 FROM t AS _o WHERE _o.u = $2 AND (_o.k) <> ($n))` | updates by key |
 //! | `DELETE FROM t WHERE k = $1`, `DELETE FROM t WHERE k = ANY($1)` | deletes by key |
@@ -73,6 +73,11 @@
 //! - `RETURNING` on `INSERT`/`UPDATE`/`DELETE`, `ON CONFLICT`, `= ANY`,
 //!   window functions: documented by both for years (CockroachDB since 2.x,
 //!   YugabyteDB's YSQL inherits them from PostgreSQL 11).
+//! - `WITH ... AS MATERIALIZED` holding a `DELETE` / `UPDATE ...
+//!   RETURNING`: YugabyteDB (from PostgreSQL 11: data-modifying `WITH`;
+//!   `MATERIALIZED` is PostgreSQL 12 syntax, so uncertain there);
+//!   CockroachDB documents data-modifying common table expressions and
+//!   `MATERIALIZED` (we believe 20.2 or later; uncertain).
 //! - `UPDATE ... FROM` and `DELETE ... USING`: YugabyteDB (from
 //!   PostgreSQL); CockroachDB documents `UPDATE ... FROM` and, in recent
 //!   releases, `DELETE ... USING` (we believe 22.1 or later; uncertain).
@@ -359,6 +364,7 @@ impl Store for PostgresStore {
             concurrent_readers: true,
             savepoints: true,
             serialized_writes: false,
+            parents_per_statement: 256,
         }
     }
 

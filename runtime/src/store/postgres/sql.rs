@@ -204,6 +204,9 @@ pub(super) struct ScanParts {
     pub(super) order: String,
     /// The positions `order` lists.
     pub(super) order_columns: Vec<usize>,
+    /// How many of them the conditions hold to non-NULL values (the prefix
+    /// and the parent columns).
+    pub(super) pinned: usize,
 }
 
 impl ScanParts {
@@ -254,6 +257,7 @@ pub(super) fn scan_parts(
         conditions,
         order: table.list(&order),
         order_columns: order,
+        pinned: prefix + shape.parents,
     }
 }
 
@@ -334,9 +338,10 @@ pub(super) fn count(parts: &ScanParts) -> String {
     format!("SELECT count(*) FROM {}{}", parts.from, parts.filter())
 }
 
-/// The rows a set-based write takes, as a derived table `_p` of their
-/// keys (`_k0`, `_k1`, ...), their place in scan order (`_n`, from 1) and
-/// how many candidates the scan read (`_candidates`): the first `limit`
+/// The rows a set-based write takes, as a query of their keys (`_k0`,
+/// `_k1`, ...), their values of the scan's order (`_o0`, `_o1`, ...),
+/// their place in scan order (`_n`, from 1) and how many candidates the
+/// scan read (`_candidates`): the first `limit`
 /// rows of the scan; with `bytes`, only while the running sum of their
 /// `size` stays within a byte limit (the first row always when the boolean
 /// after it is true). The scan reads `limit + 1` candidates at most, so a
@@ -400,10 +405,54 @@ fn picked(
     } else {
         String::new()
     };
+    let o = order_names.join(", ");
     format!(
-        "(SELECT {k}, _n, _candidates FROM (SELECT {k}, {running}\
+        "SELECT {k}, {o}, _n, _candidates FROM (SELECT {k}, {o}, {running}\
          row_number() OVER ({window}) AS _n, count(*) OVER () AS _candidates \
-         FROM {page}) AS _sums WHERE _n <= {limit}{fits}) AS _p"
+         FROM {page}) AS _sums WHERE _n <= {limit}{fits}"
+    )
+}
+
+/// A set-based write in one statement. The rows [`picked`] takes are
+/// listed first (`_p`, materialised); they are the first rows in scan
+/// order, so when no column of the order can be NULL, `write` runs on the
+/// scan's own conditions up to the last of them (`(order) <= (last)`, a
+/// bound the index scan stops at), reading the rows through the index
+/// rather than looking each key up. Otherwise it joins `_p` by key. `write`
+/// gets the extra `FROM` item and the condition; each returned row ends
+/// with the number of candidates read.
+fn write_picked(
+    table: Table<'_>,
+    picked: &str,
+    parts: &ScanParts,
+    write: impl FnOnce(&str, &str) -> String,
+) -> String {
+    let nullable = parts.order_columns[parts.pinned.min(parts.order_columns.len())..]
+        .iter()
+        .any(|&c| table.meta.columns[c].nullable);
+    let statement = if nullable {
+        write(" _p", &joined(table))
+    } else {
+        let last: Vec<String> = (0..parts.order_columns.len())
+            .map(|i| format!("(SELECT _o{i} FROM _last)"))
+            .collect();
+        let first = table.column(parts.order_columns[0]);
+        write(
+            "",
+            &format!(
+                "{} AND {first} <= {} AND ({}) <= ({})",
+                parts.conditions.join(" AND "),
+                last[0],
+                parts.order,
+                last.join(", ")
+            ),
+        )
+    };
+    format!(
+        "WITH _p AS MATERIALIZED ({picked}), \
+         _last AS (SELECT * FROM _p ORDER BY _n DESC LIMIT 1), \
+         _written AS ({statement}) \
+         SELECT _written.*, (SELECT max(_candidates) FROM _p) FROM _written"
     )
 }
 
@@ -418,9 +467,9 @@ fn joined(table: Table<'_>) -> String {
         .join(" AND ")
 }
 
-/// `DELETE` of the rows a scan finds (see [`picked`]), returning the
-/// columns `returning`, each row's size, its place in scan order and the
-/// number of candidates read.
+/// `DELETE` of the rows a scan finds (see [`picked`] and
+/// [`write_picked`]), returning the columns `returning`, each row's size
+/// and the number of candidates read.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -429,19 +478,25 @@ pub(super) fn delete_children(
     params: &mut Params,
 ) -> String {
     let size = table.size(&[]);
-    format!(
-        "DELETE FROM {} USING {} WHERE {} RETURNING {}, _p._n, _p._candidates",
-        table.name(),
-        picked(table, parts, &size, bytes, params),
-        joined(table),
-        returned(table, returning, &size)
-    )
+    let rows = picked(table, parts, &size, bytes, params);
+    let returned = returned(table, returning, &size);
+    write_picked(table, &rows, parts, |from, condition| {
+        let using = if from.is_empty() {
+            String::new()
+        } else {
+            format!(" USING{from}")
+        };
+        format!(
+            "DELETE FROM {}{using} WHERE {condition} RETURNING {returned}",
+            table.name(),
+        )
+    })
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`]), returning the columns `returning` as updated, each row's
-/// size after the update, its place in scan order and the number of
-/// candidates read. Parameters after [`picked`]'s: the
+/// [`picked`] and [`write_picked`]), returning the columns `returning` as
+/// updated, each row's size after the update and the number of candidates
+/// read. Parameters after [`picked`]'s: the
 /// value of each set column, then (with `bytes`) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
@@ -465,13 +520,19 @@ pub(super) fn update_children(
     };
     let rows = picked(table, parts, &table.size(&sizes), bytes, params);
     *params = later;
-    format!(
-        "UPDATE {} SET {} FROM {rows} WHERE {} RETURNING {}, _p._n, _p._candidates",
-        table.name(),
-        assignments.join(", "),
-        joined(table),
-        returned(table, returning, &table.size(&[]))
-    )
+    let returned = returned(table, returning, &table.size(&[]));
+    let assignments = assignments.join(", ");
+    write_picked(table, &rows, parts, |from, condition| {
+        let from = if from.is_empty() {
+            String::new()
+        } else {
+            format!(" FROM{from}")
+        };
+        format!(
+            "UPDATE {} SET {assignments}{from} WHERE {condition} RETURNING {returned}",
+            table.name(),
+        )
+    })
 }
 
 /// How many parameters [`picked`] adds after the scan's.

@@ -549,6 +549,7 @@ impl Store for SqliteStore {
             concurrent_readers: wal,
             savepoints: true,
             serialized_writes: true,
+            parents_per_statement: 64,
         }
     }
 

@@ -28,7 +28,8 @@
 //!   delete removes) are decided one by one.
 //!
 //! Once every foreign key is handled, the frame's rows are deleted
-//! ([`remove`]). A frame holds at most [`WINDOW`] rows (or `batch_rows`, for
+//! ([`remove`]). A frame holds at most the store's window of rows
+//! ([`Capabilities::parents_per_statement`], or `batch_rows`, for
 //! tables on a cycle of foreign keys), so that a frame's referencing rows and
 //! the frame itself are usually deleted in the same transaction: on a store
 //! that serialises writers, the end check then skips the foreign keys the
@@ -84,8 +85,11 @@ pub(crate) use roots::read_chunk;
 pub(crate) const ROOT_CHUNK: usize = 1_000;
 
 /// Rows per frame of a table that is not on a cycle of foreign keys, and
-/// parents per set-based statement.
-const WINDOW: usize = 64;
+/// parents per set-based statement, where the store does not say
+/// ([`Capabilities::parents_per_statement`]).
+///
+/// [`Capabilities::parents_per_statement`]: crate::store::Capabilities::parents_per_statement
+pub(crate) const WINDOW: usize = 64;
 
 /// Whether [`DeleteStack::run`] finished the delete or stopped on its budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +211,13 @@ pub(crate) struct DeleteStack {
     /// Whether the store serialises writers (set for each run).
     #[serde(skip)]
     serialized: bool,
+    /// Rows per frame and parents per statement (set for each run).
+    #[serde(skip, default = "window")]
+    window: usize,
+}
+
+fn window() -> usize {
+    WINDOW
 }
 
 /// What one run of the executor works with, besides the stack itself.
@@ -222,6 +233,9 @@ pub(crate) struct Run<'r, 'a> {
     /// batched delete: the end check may then skip the foreign keys a
     /// fresh frame handled in this transaction.
     pub(crate) serialized: bool,
+    /// Rows per frame and parents per set-based statement: the store's
+    /// [`Capabilities::parents_per_statement`](crate::store::Capabilities::parents_per_statement).
+    pub(crate) window: usize,
 }
 
 impl Run<'_, '_> {
@@ -252,6 +266,7 @@ impl DeleteStack {
             root_set: None,
             reachable: None,
             serialized: false,
+            window: WINDOW,
         }
     }
 
@@ -308,14 +323,14 @@ impl DeleteStack {
         left.try_into().unwrap_or(usize::MAX)
     }
 
-    /// Most rows per frame of `table`: [`WINDOW`], or `batch_rows` for a
+    /// Most rows per frame of `table`: the window, or `batch_rows` for a
     /// table on a cycle of foreign keys (whose frames hold the rows of a
     /// data cycle together).
     fn frame_rows(&self, ctx: Ctx<'_>, table: TableId) -> usize {
         if ctx.graph.tables[table].in_cycle {
             self.batch_rows
         } else {
-            self.batch_rows.min(WINDOW)
+            self.batch_rows.min(self.window)
         }
     }
 
@@ -472,6 +487,7 @@ impl DeleteStack {
     /// table; updates and the end check's records go to `run.changes`.
     pub(crate) fn run(&mut self, run: &mut Run<'_, '_>) -> Result<Progress, Error> {
         let root = self.prepare(run.ctx, run.serialized && self.batched)?;
+        self.window = run.window.max(1);
         loop {
             if self.frames.is_empty() && self.roots_read() {
                 self.barrier = None;
@@ -519,14 +535,14 @@ impl DeleteStack {
     }
 
     /// The parents of the top frame's current window for a set-based
-    /// statement through `fk`: up to [`WINDOW`] rows from `key` on, as
+    /// statement through `fk`: up to a window of rows from `key` on, as
     /// prefixes of `fk`'s index (rows with a NULL in the referenced columns
     /// are left out: they are referenced by nothing).
     fn window_prefixes(&mut self, ctx: Ctx<'_>, fk: &FkEdge) -> Vec<Key> {
         let depth = self.frames.len() - 1;
         let frame = &mut self.frames[depth];
         let rows = frame.rows.as_deref().unwrap_or_default();
-        let window = WINDOW.min(rows.len().saturating_sub(frame.key));
+        let window = self.window.min(rows.len().saturating_sub(frame.key));
         frame.window = window.max(1);
         rows[frame.key..frame.key + window]
             .iter()

@@ -159,7 +159,7 @@ impl DeleteStack {
         root: TableId,
     ) -> Result<Option<Key>, Error> {
         if let Roots::Query(query) = &mut self.roots {
-            let limit = self.batch_rows.min(super::WINDOW);
+            let limit = self.batch_rows.min(self.window);
             let rows = query.next_rows(run.ctx, run.tx, root, limit, &mut run.usage.rows_read)?;
             let rows: Vec<(Row, u64)> = rows
                 .into_iter()

@@ -16,9 +16,6 @@ use crate::model::position::ScanPosition;
 use crate::model::value::{Key, Row, Value};
 use crate::store::scan::row_size;
 
-/// Parents per windowed child scan.
-const WINDOW: usize = super::WINDOW;
-
 /// A NO ACTION row freed by the delete's SET NULL / SET DEFAULT actions:
 /// the row once they hit it, and the actions with their deleted parents.
 type Freed = (Row, Vec<(FkId, Key)>);
@@ -115,7 +112,7 @@ impl DeleteStack {
         let window = if !windowed {
             1
         } else if frame.after.is_none() {
-            WINDOW.min(rows.len() - frame.key)
+            self.window.min(rows.len() - frame.key)
         } else {
             frame.window.clamp(1, rows.len() - frame.key)
         };

@@ -165,6 +165,7 @@ fn budgeted_batches_with_a_persisted_stack_match_sync_and_never_commit_an_orphan
                 usage: &mut usage,
                 deleted: &mut deleted,
                 serialized: false,
+                window: super::WINDOW,
             })
             .unwrap();
         // What this batch removed is referenced by nothing: no orphan is
