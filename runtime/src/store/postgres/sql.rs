@@ -419,26 +419,26 @@ fn picked(
 /// scan's own conditions up to the last of them (`(order) <= (last)`, a
 /// bound the index scan stops at), reading the rows through the index
 /// rather than looking each key up. Otherwise it joins `_p` by key. `write`
-/// gets the extra `FROM` item and the condition; each returned row ends
-/// with the number of candidates read.
+/// gets the table to join (`_p`), if any, and the condition; each returned
+/// row ends with the number of candidates read.
 fn write_picked(
     table: Table<'_>,
     picked: &str,
     parts: &ScanParts,
-    write: impl FnOnce(&str, &str) -> String,
+    write: impl FnOnce(Option<&str>, &str) -> String,
 ) -> String {
     let nullable = parts.order_columns[parts.pinned.min(parts.order_columns.len())..]
         .iter()
         .any(|&c| table.meta.columns[c].nullable);
     let statement = if nullable {
-        write(" _p", &joined(table))
+        write(Some("_p"), &joined(table))
     } else {
         let last: Vec<String> = (0..parts.order_columns.len())
             .map(|i| format!("(SELECT _o{i} FROM _last)"))
             .collect();
         let first = table.column(parts.order_columns[0]);
         write(
-            "",
+            None,
             &format!(
                 "{} AND {first} <= {} AND ({}) <= ({})",
                 parts.conditions.join(" AND "),
@@ -481,11 +481,9 @@ pub(super) fn delete_children(
     let rows = picked(table, parts, &size, bytes, params);
     let returned = returned(table, returning, &size);
     write_picked(table, &rows, parts, |from, condition| {
-        let using = if from.is_empty() {
-            String::new()
-        } else {
-            format!(" USING{from}")
-        };
+        let using = from
+            .map(|from| format!(" USING {from}"))
+            .unwrap_or_default();
         format!(
             "DELETE FROM {}{using} WHERE {condition} RETURNING {returned}",
             table.name(),
@@ -496,8 +494,8 @@ pub(super) fn delete_children(
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
 /// [`picked`] and [`write_picked`]), returning the columns `returning` as
 /// updated, each row's size after the update and the number of candidates
-/// read. Parameters after [`picked`]'s: the
-/// value of each set column, then (with `bytes`) its size in bytes.
+/// read. Parameters after [`picked`]'s: the value of each set column,
+/// then (with `bytes`) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -523,11 +521,7 @@ pub(super) fn update_children(
     let returned = returned(table, returning, &table.size(&[]));
     let assignments = assignments.join(", ");
     write_picked(table, &rows, parts, |from, condition| {
-        let from = if from.is_empty() {
-            String::new()
-        } else {
-            format!(" FROM{from}")
-        };
+        let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
         format!(
             "UPDATE {} SET {assignments}{from} WHERE {condition} RETURNING {returned}",
             table.name(),
