@@ -66,9 +66,16 @@ fn existing_text_tables(schema: &PgSchema) {
 /// (indexes matched by columns), fills it, and returns it with the order
 /// PostgreSQL gives the rows of `c` by `(code, id)`.
 fn filled_text_store() -> (TestStore, Vec<i64>) {
+    filled_text_store_with(|options| options)
+}
+
+/// [`filled_text_store`], its options changed by `options`.
+fn filled_text_store_with(
+    options: impl FnOnce(PostgresOptions) -> PostgresOptions,
+) -> (TestStore, Vec<i64>) {
     let namespace = std::sync::Arc::new(PgSchema::new("collation"));
     existing_text_tables(&namespace);
-    let store = PostgresStore::open(&url(), text_keys_schema(), namespace.options())
+    let store = PostgresStore::open(&url(), text_keys_schema(), options(namespace.options()))
         .expect("the store opens an existing database");
     let store = TestStore {
         store,
@@ -230,6 +237,41 @@ fn a_batched_cascade_over_collated_text_keys_deletes_every_child() {
     assert_eq!(outcome.rows_deleted("c"), order.len() as u64);
     assert_eq!(outcome.rows_deleted("p"), CODES.len() as u64);
     assert!(db.rows("c").unwrap().is_empty());
+}
+
+#[test]
+fn batches_commit_the_same_rows_whether_or_not_each_waits_for_the_flush() {
+    // Without `durable_batches`, a batch that leaves its job unfinished
+    // commits with `SET LOCAL synchronous_commit TO OFF`; with it, as every
+    // other commit. Either way every batch commits what it deleted.
+    for durable in [false, true] {
+        let (store, order) = filled_text_store_with(|options| options.durable_batches(durable));
+        let db = Database::new(store.clone());
+        let roots: Vec<Vec<Value>> = CODES.iter().map(|c| vec![text(c)]).collect();
+        let batches = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = batches.clone();
+        let options = DeleteOptions::default()
+            .batch_rows(2)
+            .budget(Budget::UNLIMITED.rows_written(3))
+            .observer(move |_: &cascadia::Progress| {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            });
+        let outcome = db.delete_rows("p", &roots, &options).unwrap();
+        assert_eq!(
+            outcome.rows_deleted("c"),
+            order.len() as u64,
+            "durable {durable}"
+        );
+        assert!(
+            batches.load(std::sync::atomic::Ordering::Relaxed) > 10,
+            "many batches"
+        );
+        assert!(db.rows("c").unwrap().is_empty());
+        assert!(
+            db.jobs().unwrap().is_empty(),
+            "the job is finished and gone"
+        );
+    }
 }
 
 #[test]

@@ -381,6 +381,21 @@ pub trait Transaction {
     /// Backend errors (SQLite: a foreign key its own check finds violated, in
     /// which case everything is rolled back).
     fn commit(self: Box<Self>) -> Result<(), Error>;
+
+    /// Commits a batch of a job whose state this same transaction wrote:
+    /// a crash that loses the commit loses the batch and the job's state
+    /// together, and the job resumes from the state that survived. So a
+    /// backend may return before the commit is durable (PostgreSQL: `SET
+    /// LOCAL synchronous_commit TO OFF`, unless its options ask for
+    /// `durable_batches`); a later durable commit makes it durable too. The engine commits the
+    /// batch that finishes a job, and every other write, with
+    /// [`commit`](Self::commit). The default commits as `commit` does.
+    ///
+    /// # Errors
+    /// As [`commit`](Self::commit).
+    fn commit_batch(self: Box<Self>) -> Result<(), Error> {
+        self.commit()
+    }
 }
 
 thread_local! {

@@ -25,7 +25,11 @@
 //! incoming foreign key of every row deleted in the batch: nothing may
 //! still reference it); write the state (or, when done, delete the job's
 //! records); commit; tell the observer. Because the state is read inside the
-//! write transaction, two workers on one job simply take turns.
+//! write transaction, two workers on one job simply take turns. A batch that
+//! leaves the job unfinished commits with
+//! [`Transaction::commit_batch`]: its loss in a crash would take the job's
+//! state with it, so a backend need not wait for it to be durable; the
+//! batch that finishes the job commits durably.
 //!
 //! When a batch fails, it rolls back. A row found referencing a deleted row
 //! through CASCADE / SET NULL / SET DEFAULT was inserted between batches
@@ -308,7 +312,7 @@ pub(crate) fn delete_batched(
     let (id, bytes) = jobs::create(&mut *tx, job, usize::MAX, false)?;
     let state = jobs::read_state(&mut *tx, id)?;
     batch_hook();
-    tx.commit()?;
+    tx.commit_batch()?;
     let outcome = Outcome {
         deleted,
         updated,
@@ -697,7 +701,7 @@ pub(crate) fn run_job(
                 row.lease = Some(engine.lease());
                 let bytes = jobs::write(&mut *tx, &mut row, &state)?;
                 batch_hook();
-                tx.commit()?;
+                tx.commit_batch()?;
                 notify_state(engine, &state, ProgressEvent::Batch, &batch.usage);
                 cache = Some((bytes, state));
             }

@@ -46,6 +46,7 @@
 //! | `BEGIN ISOLATION LEVEL READ COMMITTED; SET CONSTRAINTS ALL DEFERRED` | write transactions |
 //! | `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` | read transactions |
 //! | `COMMIT`, `ROLLBACK`, `SAVEPOINT cascadia`, `RELEASE SAVEPOINT cascadia`, `ROLLBACK TO SAVEPOINT cascadia` | transaction control |
+//! | `SET LOCAL synchronous_commit TO OFF; COMMIT` | a job's batch that does not finish it (see [`PostgresOptions::durable_batches`]) |
 //! | `SELECT c FROM t WHERE k = $1` | get |
 //! | `SELECT c FROM t WHERE a = $1 [AND b >= $2] [AND (b, k) > ($3, $4)] ORDER BY a, b, k LIMIT $5` | index scans and pages (NULL-aware spelled-out form of the row comparison when a column is nullable) |
 //! | `SELECT c FROM t WHERE a = $1 [AND (k) > ($2)] ORDER BY k LIMIT $3` | lookups through `unindexed` foreign keys |
@@ -149,6 +150,18 @@ pub struct PostgresOptions {
     pub byte_order_text: bool,
     /// The connection pool.
     pub pool: PoolOptions,
+    /// Wait for every batch's commit to reach the disk (default false).
+    /// Off, a batch of a job that does not finish it commits with `SET
+    /// LOCAL synchronous_commit TO OFF`: PostgreSQL returns before the
+    /// WAL is flushed (within `wal_writer_delay`, 200 ms by default). A
+    /// server crash can then lose the last such batches, each with the job
+    /// state it wrote, never one without the other: the job resumes from
+    /// the state that survived, and no committed state holds an orphan.
+    /// The batch that finishes a job, inline deletes that fit one batch and
+    /// every other write still wait for the flush. Turn it on where losing
+    /// recent progress is not acceptable, or where the engine refuses
+    /// `synchronous_commit` (CockroachDB, we believe).
+    pub durable_batches: bool,
 }
 
 impl Default for PostgresOptions {
@@ -159,6 +172,7 @@ impl Default for PostgresOptions {
             native_actions: false,
             byte_order_text: true,
             pool: PoolOptions::default(),
+            durable_batches: false,
         }
     }
 }
@@ -191,6 +205,12 @@ impl PostgresOptions {
     /// Sets [`pool`](Self::pool).
     pub fn pool(mut self, pool: PoolOptions) -> Self {
         self.pool = pool;
+        self
+    }
+
+    /// Sets [`durable_batches`](Self::durable_batches).
+    pub fn durable_batches(mut self, durable: bool) -> Self {
+        self.durable_batches = durable;
         self
     }
 }

@@ -675,7 +675,22 @@ impl Transaction for PostgresTransaction<'_> {
         self.roots(id, chunk)
     }
 
-    fn commit(mut self: Box<Self>) -> Result<(), Error> {
+    fn commit(self: Box<Self>) -> Result<(), Error> {
+        self.finish("COMMIT")
+    }
+
+    fn commit_batch(self: Box<Self>) -> Result<(), Error> {
+        if self.store.options.durable_batches {
+            self.finish("COMMIT")
+        } else {
+            self.finish("SET LOCAL synchronous_commit TO OFF; COMMIT")
+        }
+    }
+}
+
+impl PostgresTransaction<'_> {
+    /// Ends the transaction with `commit` (one round trip).
+    fn finish(mut self: Box<Self>, commit: &str) -> Result<(), Error> {
         self.done = true;
         if self.aborted.is_some() {
             let _ = self.conn.client.batch_execute("ROLLBACK");
@@ -687,7 +702,7 @@ impl Transaction for PostgresTransaction<'_> {
         }
         // A failed COMMIT (a deferred foreign key PostgreSQL finds violated)
         // ends the transaction, rolled back.
-        self.conn.client.batch_execute("COMMIT")?;
+        self.conn.client.batch_execute(commit)?;
         Ok(())
     }
 }
