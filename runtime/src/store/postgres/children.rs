@@ -134,18 +134,24 @@ impl PostgresTransaction<'_> {
         });
         params.extend(write_params(write, set));
         let rows = self.query_bound(&text, &params)?;
-        let mut candidates = 0i64;
+        let mut candidates: Option<i64> = None;
         let mut out = Written::default();
         for row in &rows {
             candidates = row.try_get(returning.len() + 1)?;
-            let (full, size) = sized_row(row, &returning, width)?;
-            out.rows += 1;
-            out.bytes += size;
-            if !returning.is_empty() {
+            if returning.is_empty() {
+                // One row: how many, their bytes.
+                let (count, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+                out.rows = count.max(0) as u64;
+                out.bytes = bytes.max(0) as u64;
+            } else {
+                let (full, size) = sized_row(row, &returning, width)?;
+                out.rows += 1;
+                out.bytes += size;
                 out.returned.push(full);
             }
         }
-        let exhausted = if rows.is_empty() && write.bytes.is_some() && !write.first_row_always {
+        let candidates = candidates.unwrap_or(0);
+        let exhausted = if out.rows == 0 && write.bytes.is_some() && !write.first_row_always {
             // Nothing fit the byte limit, or nothing was there: look.
             let one = ChildScan {
                 limit: 1,
@@ -154,7 +160,7 @@ impl PostgresTransaction<'_> {
             };
             self.read_children(&one)?.is_empty()
         } else {
-            exhausted(write, rows.len(), candidates)
+            exhausted(write, out.rows as usize, candidates)
         };
         out.exhausted = exhausted;
         Ok(out)

@@ -419,12 +419,16 @@ fn picked(
 /// scan's own conditions up to the last of them (`(order) <= (last)`, a
 /// bound the index scan stops at), reading the rows through the index
 /// rather than looking each key up. Otherwise it joins `_p` by key. `write`
-/// gets the table to join (`_p`), if any, and the condition; each returned
-/// row ends with the number of candidates read.
+/// gets the table to join (`_p`), if any, and the condition; its
+/// `RETURNING` ends with the row's size, `_size`. With `per_row`, the
+/// statement returns each written row followed by the number of candidates
+/// read; otherwise one row: how many were written, their sizes summed, the
+/// number of candidates read.
 fn write_picked(
     table: Table<'_>,
     picked: &str,
     parts: &ScanParts,
+    per_row: bool,
     write: impl FnOnce(Option<&str>, &str) -> String,
 ) -> String {
     let nullable = parts.order_columns[parts.pinned.min(parts.order_columns.len())..]
@@ -452,7 +456,12 @@ fn write_picked(
         "WITH _p AS MATERIALIZED ({picked}), \
          _last AS (SELECT * FROM _p ORDER BY _n DESC LIMIT 1), \
          _written AS ({statement}) \
-         SELECT _written.*, (SELECT max(_candidates) FROM _p) FROM _written"
+         SELECT {} FROM _written",
+        if per_row {
+            "_written.*, (SELECT max(_candidates) FROM _p)"
+        } else {
+            "count(*), coalesce(sum(_size), 0)::bigint, (SELECT max(_candidates) FROM _p)"
+        }
     )
 }
 
@@ -468,8 +477,9 @@ fn joined(table: Table<'_>) -> String {
 }
 
 /// `DELETE` of the rows a scan finds (see [`picked`] and
-/// [`write_picked`]), returning the columns `returning`, each row's size
-/// and the number of candidates read.
+/// [`write_picked`]): the columns `returning` and the size of each row,
+/// or, with no column asked for, the rows and bytes written; and the number
+/// of candidates read.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -479,22 +489,28 @@ pub(super) fn delete_children(
 ) -> String {
     let size = table.size(&[]);
     let rows = picked(table, parts, &size, bytes, params);
-    let returned = returned(table, returning, &size);
-    write_picked(table, &rows, parts, |from, condition| {
-        let using = from
-            .map(|from| format!(" USING {from}"))
-            .unwrap_or_default();
-        format!(
-            "DELETE FROM {}{using} WHERE {condition} RETURNING {returned}",
-            table.name(),
-        )
-    })
+    let returned = returned(table, returning, &format!("{size} AS _size"));
+    write_picked(
+        table,
+        &rows,
+        parts,
+        !returning.is_empty(),
+        |from, condition| {
+            let using = from
+                .map(|from| format!(" USING {from}"))
+                .unwrap_or_default();
+            format!(
+                "DELETE FROM {}{using} WHERE {condition} RETURNING {returned}",
+                table.name(),
+            )
+        },
+    )
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`] and [`write_picked`]), returning the columns `returning` as
-/// updated, each row's size after the update and the number of candidates
-/// read. Parameters after [`picked`]'s: the value of each set column,
+/// [`picked`] and [`write_picked`]): the columns `returning` as updated
+/// and each row's size after the update, or, with no column asked for, the
+/// rows and bytes written; and the number of candidates read. Parameters after [`picked`]'s: the value of each set column,
 /// then (with `bytes`) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
@@ -518,15 +534,21 @@ pub(super) fn update_children(
     };
     let rows = picked(table, parts, &table.size(&sizes), bytes, params);
     *params = later;
-    let returned = returned(table, returning, &table.size(&[]));
+    let returned = returned(table, returning, &format!("{} AS _size", table.size(&[])));
     let assignments = assignments.join(", ");
-    write_picked(table, &rows, parts, |from, condition| {
-        let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
-        format!(
-            "UPDATE {} SET {assignments}{from} WHERE {condition} RETURNING {returned}",
-            table.name(),
-        )
-    })
+    write_picked(
+        table,
+        &rows,
+        parts,
+        !returning.is_empty(),
+        |from, condition| {
+            let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
+            format!(
+                "UPDATE {} SET {assignments}{from} WHERE {condition} RETURNING {returned}",
+                table.name(),
+            )
+        },
+    )
 }
 
 /// How many parameters [`picked`] adds after the scan's.
