@@ -137,13 +137,14 @@ impl PostgresTransaction<'_> {
         let mut candidates: Option<i64> = None;
         let mut out = Written::default();
         for row in &rows {
-            candidates = row.try_get(returning.len() + 1)?;
             if returning.is_empty() {
-                // One row: how many, their bytes.
+                // One row: how many, their bytes, the candidates.
                 let (count, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
                 out.rows = count.max(0) as u64;
                 out.bytes = bytes.max(0) as u64;
+                candidates = row.try_get(2)?;
             } else {
+                candidates = row.try_get(returning.len() + 1)?;
                 let (full, size) = sized_row(row, &returning, width)?;
                 out.rows += 1;
                 out.bytes += size;
