@@ -241,8 +241,8 @@ fn a_batched_cascade_over_collated_text_keys_deletes_every_child() {
 
 #[test]
 fn batches_commit_the_same_rows_whether_or_not_each_waits_for_the_flush() {
-    // Without `durable_batches`, a batch that leaves its job unfinished
-    // commits with `SET LOCAL synchronous_commit TO OFF`; with it, as every
+    // With `durable_batches` off, a batch that leaves its job unfinished
+    // commits with `SET LOCAL synchronous_commit TO OFF`; on (the default), as every
     // other commit. Either way every batch commits what it deleted.
     for durable in [false, true] {
         let (store, order) = filled_text_store_with(|options| options.durable_batches(durable));

@@ -11,10 +11,8 @@
 //!    tables cascadia's `PostgresStore` created (the same DDL as cascadia's
 //!    side): each transaction takes `batch ÷ 6` members of the team (`ORDER
 //!    BY id LIMIT k`), deletes their posts and them (`= ANY(ids)`), upserts a
-//!    small job record and `COMMIT`s; the team goes last. As cascadia's
-//!    batches do (`PostgresOptions::durable_batches` off), every commit but
-//!    the last returns before its WAL is flushed (`set_config(
-//!    'synchronous_commit', 'off', true)`), the last waits for it.
+//!    small job record and `COMMIT`s (each waits for the WAL flush, as
+//!    cascadia's batches do by default); the team goes last.
 //! 3. **cascadia**: `Database::delete_with` in batched mode over
 //!    `PostgresStore`, `--batch` rows per transaction.
 //!
@@ -113,7 +111,6 @@ const CEILING_PROCEDURE: &str = "
             done := done + cardinality(ids);
             INSERT INTO bench_job VALUES (1, 'members done: ' || done)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state;
-            PERFORM set_config('synchronous_commit', 'off', true);
             COMMIT;
         END LOOP;
         DELETE FROM teams WHERE id = team;

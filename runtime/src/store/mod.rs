@@ -385,11 +385,12 @@ pub trait Transaction {
     /// Commits a batch of a job whose state this same transaction wrote:
     /// a crash that loses the commit loses the batch and the job's state
     /// together, and the job resumes from the state that survived. So a
-    /// backend may return before the commit is durable (PostgreSQL: `SET
-    /// LOCAL synchronous_commit TO OFF`, unless its options ask for
-    /// `durable_batches`); a later durable commit makes it durable too. The engine commits the
-    /// batch that finishes a job, and every other write, with
-    /// [`commit`](Self::commit). The default commits as `commit` does.
+    /// backend may return before the commit is durable, where its user
+    /// allows it (PostgreSQL: `SET LOCAL synchronous_commit TO OFF` when
+    /// `PostgresOptions::durable_batches` is off); a later durable commit
+    /// makes it durable too. The engine commits the batch that finishes a
+    /// job, and every other write, with [`commit`](Self::commit). The
+    /// default commits as `commit` does.
     ///
     /// # Errors
     /// As [`commit`](Self::commit).

@@ -150,17 +150,19 @@ pub struct PostgresOptions {
     pub byte_order_text: bool,
     /// The connection pool.
     pub pool: PoolOptions,
-    /// Wait for every batch's commit to reach the disk (default false).
+    /// Wait for every batch's commit to reach the disk (default true).
     /// Off, a batch of a job that does not finish it commits with `SET
     /// LOCAL synchronous_commit TO OFF`: PostgreSQL returns before the
     /// WAL is flushed (within `wal_writer_delay`, 200 ms by default). A
-    /// server crash can then lose the last such batches, each with the job
-    /// state it wrote, never one without the other: the job resumes from
-    /// the state that survived, and no committed state holds an orphan.
-    /// The batch that finishes a job, inline deletes that fit one batch and
-    /// every other write still wait for the flush. Turn it on where losing
-    /// recent progress is not acceptable, or where the engine refuses
-    /// `synchronous_commit` (CockroachDB, we believe).
+    /// crash of the server (not of the process running the job) can then
+    /// undo the last such batches, each with the job state it wrote, never
+    /// one without the other: the job resumes from the state that
+    /// survived and deletes those rows again, and no committed state holds
+    /// an orphan. The batch that finishes a job, inline deletes that fit
+    /// one batch and every other write still wait for the flush. Off saves
+    /// the flush wait of each batch (on the development machine a batch's
+    /// `COMMIT` went from 1.9 ms to 1.1 ms); leave it on where the
+    /// engine refuses `synchronous_commit` (CockroachDB, we believe).
     pub durable_batches: bool,
 }
 
@@ -172,7 +174,7 @@ impl Default for PostgresOptions {
             native_actions: false,
             byte_order_text: true,
             pool: PoolOptions::default(),
-            durable_batches: false,
+            durable_batches: true,
         }
     }
 }
