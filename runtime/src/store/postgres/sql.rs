@@ -418,51 +418,58 @@ fn picked(
 /// order, so when no column of the order can be NULL, `write` runs on the
 /// scan's own conditions up to the last of them (`(order) <= (last)`, a
 /// bound the index scan stops at), reading the rows through the index
-/// rather than looking each key up. Otherwise it joins `_p` by key. `write`
-/// gets the table to join (`_p`), if any, and the condition; its
-/// `RETURNING` ends with the row's size, `_size`. With `per_row`, the
-/// statement returns each written row followed by the number of candidates
-/// read; otherwise one row: how many were written, their sizes summed, the
-/// number of candidates read.
-fn write_picked(
-    table: Table<'_>,
-    picked: &str,
-    parts: &ScanParts,
-    per_row: bool,
-    write: impl FnOnce(Option<&str>, &str) -> String,
-) -> String {
+/// rather than looking each key up. Otherwise it joins `_p` by key
+/// (`join`: `USING` or `FROM`). `head` is the write up to its `WHERE`
+/// (`DELETE FROM t`, `UPDATE t SET ...`), `size` a row's size after it.
+/// With columns to return, the statement returns each written row (those
+/// columns, its size), then the number of candidates read; otherwise one
+/// row: how many were written, their sizes summed, the number of
+/// candidates read.
+fn write_picked(table: Table<'_>, picked: &str, parts: &ScanParts, write: Write<'_>) -> String {
     let nullable = parts.order_columns[parts.pinned.min(parts.order_columns.len())..]
         .iter()
         .any(|&c| table.meta.columns[c].nullable);
-    let statement = if nullable {
-        write(Some("_p"), &joined(table))
+    let (from, condition) = if nullable {
+        (format!(" {} _p", write.join), joined(table))
     } else {
         let last: Vec<String> = (0..parts.order_columns.len())
             .map(|i| format!("(SELECT _o{i} FROM _last)"))
             .collect();
         let first = table.column(parts.order_columns[0]);
-        write(
-            None,
-            &format!(
-                "{} AND {first} <= {} AND ({}) <= ({})",
-                parts.conditions.join(" AND "),
-                last[0],
-                parts.order,
-                last.join(", ")
-            ),
-        )
+        let condition = format!(
+            "{} AND {first} <= {} AND ({}) <= ({})",
+            parts.conditions.join(" AND "),
+            last[0],
+            parts.order,
+            last.join(", ")
+        );
+        (String::new(), condition)
+    };
+    let returned = returned(table, write.returning, &format!("{} AS _size", write.size));
+    let answer = if write.returning.is_empty() {
+        "count(*), coalesce(sum(_size), 0)::bigint, (SELECT max(_candidates) FROM _p)"
+    } else {
+        "_written.*, (SELECT max(_candidates) FROM _p)"
     };
     format!(
         "WITH _p AS MATERIALIZED ({picked}), \
          _last AS (SELECT * FROM _p ORDER BY _n DESC LIMIT 1), \
-         _written AS ({statement}) \
-         SELECT {} FROM _written",
-        if per_row {
-            "_written.*, (SELECT max(_candidates) FROM _p)"
-        } else {
-            "count(*), coalesce(sum(_size), 0)::bigint, (SELECT max(_candidates) FROM _p)"
-        }
+         _written AS ({}{from} WHERE {condition} RETURNING {returned}) \
+         SELECT {answer} FROM _written",
+        write.head
     )
+}
+
+/// What [`write_picked`] writes.
+struct Write<'a> {
+    /// The statement up to its `WHERE`.
+    head: String,
+    /// How it joins another table: `USING` or `FROM`.
+    join: &'a str,
+    /// The columns to return.
+    returning: &'a [usize],
+    /// A row's size after the write (an SQL expression).
+    size: String,
 }
 
 /// The join of the table with [`picked`]'s rows, by key.
@@ -489,29 +496,21 @@ pub(super) fn delete_children(
 ) -> String {
     let size = table.size(&[]);
     let rows = picked(table, parts, &size, bytes, params);
-    let returned = returned(table, returning, &format!("{size} AS _size"));
-    write_picked(
-        table,
-        &rows,
-        parts,
-        !returning.is_empty(),
-        |from, condition| {
-            let using = from
-                .map(|from| format!(" USING {from}"))
-                .unwrap_or_default();
-            format!(
-                "DELETE FROM {}{using} WHERE {condition} RETURNING {returned}",
-                table.name(),
-            )
-        },
-    )
+    let write = Write {
+        head: format!("DELETE FROM {}", table.name()),
+        join: "USING",
+        returning,
+        size,
+    };
+    write_picked(table, &rows, parts, write)
 }
 
 /// `UPDATE` setting the columns `set` of the rows a scan finds (see
 /// [`picked`] and [`write_picked`]): the columns `returning` as updated
 /// and each row's size after the update, or, with no column asked for, the
-/// rows and bytes written; and the number of candidates read. Parameters after [`picked`]'s: the value of each set column,
-/// then (with `bytes`) its size in bytes.
+/// rows and bytes written; and the number of candidates read. Parameters
+/// after [`picked`]'s: the value of each set column, then (with `bytes`)
+/// its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
@@ -534,21 +533,13 @@ pub(super) fn update_children(
     };
     let rows = picked(table, parts, &table.size(&sizes), bytes, params);
     *params = later;
-    let returned = returned(table, returning, &format!("{} AS _size", table.size(&[])));
-    let assignments = assignments.join(", ");
-    write_picked(
-        table,
-        &rows,
-        parts,
-        !returning.is_empty(),
-        |from, condition| {
-            let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
-            format!(
-                "UPDATE {} SET {assignments}{from} WHERE {condition} RETURNING {returned}",
-                table.name(),
-            )
-        },
-    )
+    let write = Write {
+        head: format!("UPDATE {} SET {}", table.name(), assignments.join(", ")),
+        join: "FROM",
+        returning,
+        size: table.size(&[]),
+    };
+    write_picked(table, &rows, parts, write)
 }
 
 /// How many parameters [`picked`] adds after the scan's.
