@@ -112,7 +112,6 @@ impl SqliteTransaction<'_> {
             let key = SqlKey::Candidates {
                 shape: shape.clone(),
                 sized: sized.clone(),
-                keyed: single_key.is_some(),
             };
             let text = self.sql(key, false, || {
                 sql::candidates(table, &parts(), &sized, single_key.as_deref())

@@ -34,7 +34,6 @@ pub(super) enum SqlKey {
     Candidates {
         shape: ScanShape,
         sized: Vec<usize>,
-        keyed: bool,
     },
     DeleteChildren {
         shape: ScanShape,
@@ -324,7 +323,7 @@ fn picked(table: Table<'_>, parts: &ScanParts, pick: Pick, next: usize) -> Strin
 }
 
 /// The first parameter after those of the condition of `pick`.
-fn after_condition_params(parts: &ScanParts, pick: Pick) -> usize {
+fn first_after_condition(parts: &ScanParts, pick: Pick) -> usize {
     match pick {
         Pick::Keys => 2,
         Pick::All | Pick::First => parts.params + 1,
@@ -342,7 +341,7 @@ pub(super) fn delete_children(
     format!(
         "DELETE FROM {} WHERE {}{}",
         quote(&table.meta.name),
-        picked(table, parts, pick, after_condition_params(parts, pick)),
+        picked(table, parts, pick, first_after_condition(parts, pick)),
         returned(table, returning)
     )
 }
@@ -357,7 +356,7 @@ pub(super) fn update_children(
     returning: &[usize],
     pick: Pick,
 ) -> String {
-    let first = after_condition_params(parts, pick);
+    let first = first_after_condition(parts, pick);
     let assignments: Vec<String> = set
         .iter()
         .enumerate()
