@@ -71,7 +71,10 @@ pub(crate) fn count_update(
             if !followed.insert((f, key.clone())) {
                 continue;
             }
-            if rewrites_alone(ctx, f) {
+            // The updated rows' own table is written by the update itself:
+            // its rows must be read, so that one the update already counts
+            // is not counted twice.
+            if rewrites_alone(ctx, f) && fk.child != count.root.0 {
                 // Its rows change no key and nothing else writes them: each
                 // is counted once, without reading it.
                 let range = ctx.child_range(fk)?;
