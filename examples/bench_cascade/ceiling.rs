@@ -3,10 +3,11 @@
 //! reach on SQLite.
 //!
 //! Every transaction is opened as cascadia's SQLite store opens its own
-//! (`BEGIN IMMEDIATE`, then `PRAGMA defer_foreign_keys = ON`), writes at
-//! most `batch` rows, and (except the one transaction of a key update)
-//! records a small job state in `bench_job` before `COMMIT`, as cascadia
-//! records its job's position.
+//! (`BEGIN IMMEDIATE`; the copy's foreign keys are declared `DEFERRABLE
+//! INITIALLY DEFERRED`, so neither runs `PRAGMA defer_foreign_keys`, which
+//! would expire every prepared statement), writes at most `batch` rows, and
+//! (except the one transaction of a key update) records a small job state
+//! in `bench_job` before `COMMIT`, as cascadia records its job's position.
 //!
 //! - [`cascade`]: a tree of tables deleted bottom-up, depth first: each
 //!   transaction reads the keys of k parents of leaves (`SELECT id, team_id
@@ -66,7 +67,6 @@ impl LoopStats {
         work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<u64>,
     ) -> rusqlite::Result<u64> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
         let rows = work(&tx)?;
         if let Some(state) = job {
             tx.prepare_cached("INSERT OR REPLACE INTO bench_job (id, state) VALUES (1, ?1)")?

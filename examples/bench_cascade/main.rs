@@ -40,7 +40,7 @@
 //! 2. **ceiling**: a hand-written loop of set-based SQL statements on the
 //!    copy, with the transaction size cascadia gets (`--batch` rows written
 //!    per transaction), each transaction opened like cascadia's (`BEGIN
-//!    IMMEDIATE`, `PRAGMA defer_foreign_keys=ON`) and writing a small job
+//!    IMMEDIATE`, the keys declared deferred) and writing a small job
 //!    record (`INSERT OR REPLACE INTO bench_job (id, state) VALUES (1, ?)`)
 //!    before its `COMMIT`. It is what set-based batching can reach on
 //!    SQLite (see [`ceiling`]):
