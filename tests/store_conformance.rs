@@ -151,6 +151,23 @@ macro_rules! store_suite {
             }
 
             #[test]
+            fn get_many_returns_the_rows_of_the_keys_that_have_one() {
+                let store = store();
+                let mut tx = store.begin(Access::Read).unwrap();
+                let keys = [vec![int(12)], vec![int(99)], vec![int(10)], vec![int(20)]];
+                let rows = tx.get_many("members", &keys).unwrap();
+                assert_eq!(sorted_ids(&rows), vec![10, 12, 20]);
+                assert!(rows.contains(&member(12, 1, Some(10), "m2")));
+                assert_eq!(tx.get_many("members", &[]).unwrap(), Vec::<Vec<Value>>::new());
+                let error = tx
+                    .get_many("members", &[vec![int(10), int(1)]])
+                    .unwrap_err();
+                assert!(matches!(error, Error::KeyShape { .. }), "{error}");
+                let error = tx.get_many("nope", &[vec![int(1)]]).unwrap_err();
+                assert!(matches!(error, Error::UnknownTable { .. }), "{error}");
+            }
+
+            #[test]
             fn duplicate_primary_key_is_refused() {
                 let store = store();
                 let mut tx = store.begin(Access::Write).unwrap();

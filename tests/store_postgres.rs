@@ -407,6 +407,16 @@ fn composite_integer_and_bigint_keys_page_in_order_and_are_range_checked() {
     );
     // Sizes as budgets count them: 8 + 8 + the label's bytes.
     assert!(found.iter().all(|(_, size)| *size == 17));
+    // Rows by composite keys: one statement over unnest(...); a key with no
+    // row adds none.
+    let keys: Vec<Vec<Value>> = vec![
+        vec![int(i64::from(i32::MAX)), int(i64::MIN)],
+        vec![int(7), int(1)],
+        vec![int(3), int(3)],
+    ];
+    let mut rows: Vec<(i64, i64)> = tx.get_many("t", &keys).unwrap().iter().map(key).collect();
+    rows.sort();
+    assert_eq!(rows, vec![(3, 3), (i64::from(i32::MAX), i64::MIN)]);
 }
 
 #[test]

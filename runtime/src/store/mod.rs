@@ -179,6 +179,22 @@ pub trait Transaction {
     /// [`Error::UnknownTable`], [`Error::KeyShape`], backend errors.
     fn get(&mut self, table: &str, key: &[Value]) -> Result<Option<Row>, Error>;
 
+    /// The rows whose primary keys are among `keys`, in no particular
+    /// order; a key with no row adds none (SQL: `SELECT ... WHERE k =
+    /// ANY($1)`). The default calls [`get`](Transaction::get) once per key,
+    /// which is cheap in-process and one round trip per key over a
+    /// network: a networked store answers in one statement.
+    ///
+    /// # Errors
+    /// As [`get`](Transaction::get).
+    fn get_many(&mut self, table: &str, keys: &[Key]) -> Result<Vec<Row>, Error> {
+        let mut rows = Vec::with_capacity(keys.len());
+        for key in keys {
+            rows.extend(self.get(table, key)?);
+        }
+        Ok(rows)
+    }
+
     /// Up to `limit` rows of `range`, ordered by the index's columns then the
     /// primary key, starting strictly after `after` when given. NULL never
     /// matches a prefix value or a range (as in SQL).

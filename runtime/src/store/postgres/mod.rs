@@ -48,6 +48,7 @@
 //! | `COMMIT`, `ROLLBACK`, `SAVEPOINT cascadia`, `RELEASE SAVEPOINT cascadia`, `ROLLBACK TO SAVEPOINT cascadia` | transaction control |
 //! | `SET LOCAL synchronous_commit TO OFF; COMMIT` | a job's batch that does not finish it (see [`PostgresOptions::durable_batches`]) |
 //! | `SELECT c FROM t WHERE k = $1` | get |
+//! | `SELECT c FROM t WHERE k = ANY($1)` (`(a, b) IN (SELECT * FROM unnest($1::T[], $2::T[]))` for composite keys) | the rows of a resumed job's frames, in one statement |
 //! | `SELECT c FROM t WHERE a = $1 [AND b >= $2] [AND (b, k) > ($3, $4)] ORDER BY a, b, k LIMIT $5` | index scans and pages (NULL-aware spelled-out form of the row comparison when a column is nullable) |
 //! | `SELECT c FROM t WHERE a = $1 [AND (k) > ($2)] ORDER BY k LIMIT $3` | lookups through `unindexed` foreign keys |
 //! | `SELECT c, size FROM t WHERE a = ANY($1) [AND ...] ORDER BY a, k LIMIT $2` | rows referencing many parents (`a = ANY($1) AND b = ANY($2) AND (a, b) IN (SELECT * FROM unnest($1::T[], $2::T[]))` for composite keys) |

@@ -27,6 +27,7 @@ use crate::model::value::ValueType;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum SqlKey {
     Get(TableId),
+    GetMany(TableId),
     Scan(ScanShape),
     Count(ScanShape),
     Children {
@@ -565,6 +566,17 @@ pub(super) fn get(table: Table<'_>) -> String {
         table
             .equalities(table.pk, &mut Params::default())
             .join(" AND ")
+    )
+}
+
+/// `SELECT` of the rows whose primary keys are in the parameter arrays
+/// (one array per key column).
+pub(super) fn get_many(table: Table<'_>) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {}",
+        table.column_list(),
+        table.name(),
+        table.in_arrays(table.pk, &mut Params::default())
     )
 }
 

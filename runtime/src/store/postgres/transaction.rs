@@ -450,6 +450,27 @@ impl Transaction for PostgresTransaction<'_> {
             .transpose()
     }
 
+    /// One statement: `k = ANY($1)` (`(a, b) IN (SELECT * FROM
+    /// unnest(...))` for a key of several columns).
+    fn get_many(&mut self, table: &str, keys: &[Key]) -> Result<Vec<Row>, Error> {
+        let id = self.table_id(table)?;
+        for key in keys {
+            self.check_key(id, key)?;
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let table = self.table(id);
+        let sql = self.sql(SqlKey::GetMany(id), false, || sql::get_many(table));
+        let arrays = parent_arrays(keys, table.pk.len());
+        let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a as _).collect();
+        let columns = table.meta.columns.len();
+        self.query(&sql, &params)?
+            .iter()
+            .map(|row| Self::values(row, columns))
+            .collect()
+    }
+
     fn scan(
         &mut self,
         range: &IndexRange,

@@ -410,11 +410,16 @@ impl DeleteStack {
             return Ok(());
         }
         let table = Self::resolve(ctx, &frame.table)?;
-        let mut rows = Vec::with_capacity(frame.keys.len());
-        let mut keys = Vec::with_capacity(frame.keys.len());
+        usage.rows_read += frame.keys.len() as u64;
+        let mut found: HashMap<Key, Row> = tx
+            .get_many(&frame.table, &frame.keys)?
+            .into_iter()
+            .map(|row| (ctx.pk_of(table, &row), row))
+            .collect();
+        let mut rows = Vec::with_capacity(found.len());
+        let mut keys = Vec::with_capacity(found.len());
         for key in &frame.keys {
-            usage.rows_read += 1;
-            if let Some(row) = tx.get(&frame.table, key)? {
+            if let Some(row) = found.remove(key) {
                 let size = crate::store::scan::row_size(&row);
                 rows.push((row, size));
                 keys.push(key.clone());
