@@ -183,7 +183,9 @@ pub trait Transaction {
     /// order; a key with no row adds none (SQL: `SELECT ... WHERE k =
     /// ANY($1)`). The default calls [`get`](Transaction::get) once per key,
     /// which is cheap in-process and one round trip per key over a
-    /// network: a networked store answers in one statement.
+    /// network: a networked store answers in one statement. Pass distinct
+    /// keys: a repeated key yields its row once per repeat from the default
+    /// and once from a one-statement store.
     ///
     /// # Errors
     /// As [`get`](Transaction::get).

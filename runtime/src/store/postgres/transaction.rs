@@ -87,6 +87,21 @@ impl<'s> PostgresTransaction<'s> {
         self.graph.resolve_table(name)
     }
 
+    /// The table named `table`, and `keys` (each checked against its
+    /// primary key) as one array per key column, distinct: the parameters
+    /// of a statement on many rows by key (`k = ANY($1)`).
+    fn key_arrays<'k>(
+        &self,
+        table: &str,
+        keys: &'k [Key],
+    ) -> Result<(TableId, Vec<Vec<&'k Value>>), Error> {
+        let id = self.table_id(table)?;
+        for key in keys {
+            self.check_key(id, key)?;
+        }
+        Ok((id, parent_arrays(keys, self.table(id).pk.len())))
+    }
+
     pub(super) fn writable(&self) -> Result<(), Error> {
         self.access.check_writable()
     }
@@ -453,16 +468,12 @@ impl Transaction for PostgresTransaction<'_> {
     /// One statement: `k = ANY($1)` (`(a, b) IN (SELECT * FROM
     /// unnest(...))` for a key of several columns).
     fn get_many(&mut self, table: &str, keys: &[Key]) -> Result<Vec<Row>, Error> {
-        let id = self.table_id(table)?;
-        for key in keys {
-            self.check_key(id, key)?;
-        }
+        let (id, arrays) = self.key_arrays(table, keys)?;
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let table = self.table(id);
         let sql = self.sql(SqlKey::GetMany(id), false, || sql::get_many(table));
-        let arrays = parent_arrays(keys, table.pk.len());
         let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a as _).collect();
         let columns = table.meta.columns.len();
         self.query(&sql, &params)?
@@ -613,16 +624,12 @@ impl Transaction for PostgresTransaction<'_> {
     /// (SELECT * FROM unnest($1, $2))` for a key of several columns.
     fn delete_many(&mut self, table: &str, keys: &[Key]) -> Result<u64, Error> {
         self.writable()?;
-        let id = self.table_id(table)?;
-        for key in keys {
-            self.check_key(id, key)?;
-        }
+        let (id, arrays) = self.key_arrays(table, keys)?;
         if keys.is_empty() {
             return Ok(0);
         }
         let table = self.table(id);
         let sql = self.sql(SqlKey::DeleteMany(id), false, || sql::delete_many(table));
-        let arrays = parent_arrays(keys, table.pk.len());
         let params: Vec<&(dyn ToSql + Sync)> = arrays.iter().map(|a| a as _).collect();
         self.execute(&sql, &params)
     }
