@@ -497,17 +497,27 @@ macro_rules! store_suite {
                     ChildWrite::new(ChildScan::new(&range, &team_one, limit).columns(&id))
                         .bytes(bytes, first)
                 };
-                for (limit, bytes, first, expected) in [
-                    (2, None, false, vec![10, 11]),
-                    (10, Some(45), false, vec![10, 11]),
-                    (10, Some(44), false, vec![10]),
-                    (10, Some(10), true, vec![10]),
-                    (10, Some(10), false, vec![]),
-                    (0, None, true, vec![]),
+                let all = vec![10, 11, 12, 13, 14, 15];
+                // (limit, bytes, first row always, rows taken, all taken:
+                // `None` when a store may not be able to tell)
+                for (limit, bytes, first, expected, exhausted) in [
+                    (2, None, false, vec![10, 11], Some(false)),
+                    (10, Some(45), false, vec![10, 11], Some(false)),
+                    (10, Some(44), false, vec![10], Some(false)),
+                    (10, Some(10), true, vec![10], Some(false)),
+                    (10, Some(10), false, vec![], Some(false)),
+                    (0, None, true, vec![], Some(false)),
+                    (5, Some(1_000), false, all[..5].to_vec(), Some(false)),
+                    (6, Some(1_000), false, all.clone(), None),
+                    (10, Some(149), false, all.clone(), Some(true)),
+                    (10, None, false, all.clone(), Some(true)),
                 ] {
                     let mut tx = store.begin(Access::Write).unwrap();
                     let written = tx.delete_children(&write(limit, bytes, first)).unwrap();
                     assert_eq!(sorted_ids(&written.returned), expected, "limit {limit}, bytes {bytes:?}");
+                    if let Some(exhausted) = exhausted {
+                        assert_eq!(written.exhausted, exhausted, "limit {limit}, bytes {bytes:?}");
+                    }
                     assert_eq!(written.rows, expected.len() as u64);
                     let sizes: u64 = expected.iter().map(|&id| if id == 10 { 19 } else { 26 }).sum();
                     assert_eq!(written.bytes, sizes);

@@ -2,11 +2,13 @@
 //! set of parents: each one statement, whatever the number of parents
 //! (`c = ANY($1)`), reading, counting, deleting or updating up to a row
 //! limit and within a byte limit computed by PostgreSQL, and returning the
-//! rows' sizes (and the columns asked for) with `RETURNING`. A write lists
-//! the rows it takes, then writes them through the index up to the last of
-//! them (see `sql::write_picked`).
+//! rows' sizes (and the columns asked for) with `RETURNING`. A write reads
+//! a page of candidates with their sizes and, when they all fit the byte
+//! limit, writes them through the index up to the last of them (see
+//! `sql::write_whole_page`); otherwise it lists the rows that fit, then
+//! writes those (`sql::write_picked`).
 
-use super::sql::{self, Params, SqlKey};
+use super::sql::{self, Params, SqlKey, WriteForm};
 use super::transaction::{Bound, PostgresTransaction};
 use crate::model::error::Error;
 use crate::model::index_range::IndexRange;
@@ -88,10 +90,12 @@ impl PostgresTransaction<'_> {
         Ok(count.max(0) as u64)
     }
 
-    /// Deletes (`set` is `None`) or updates the rows `write` takes, in one
-    /// statement (two when nothing fit the byte limit: whether anything was
-    /// there). The statement never reads more than `limit + 1` candidates
-    /// to pick the rows, whatever the fan-out.
+    /// Deletes (`set` is `None`) or updates the rows `write` takes: in one
+    /// statement that takes the whole page of `limit` rows when it fits
+    /// the byte limit (the common case), else in one that picks the rows
+    /// while their running sum fits (and, when nothing fit, one more:
+    /// whether anything was there). Neither reads more than `limit + 1`
+    /// candidates, whatever the fan-out.
     pub(super) fn write_children(
         &mut self,
         write: &ChildWrite<'_>,
@@ -102,9 +106,29 @@ impl PostgresTransaction<'_> {
         if scan.limit == 0 || nothing_fits || Self::no_parent(scan) {
             return Ok(Written::default());
         }
+        if let Some(written) = self.write_form(write, set, WriteForm::WholePage)? {
+            return Ok(written);
+        }
+        let written = self.write_form(write, set, WriteForm::Picked)?;
+        Ok(written.unwrap_or_default())
+    }
+
+    /// The write in `form`; `None` when the form does not apply (a whole
+    /// page of a scan that is not [`bounded`](sql::bounded), or that did
+    /// not fit).
+    fn write_form(
+        &mut self,
+        write: &ChildWrite<'_>,
+        set: Option<&[(usize, Value)]>,
+        form: WriteForm,
+    ) -> Result<Option<Written>, Error> {
+        let scan = &write.scan;
         let (shape, index_columns, mut params) =
             self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
         let table = self.table(shape.table);
+        if form == WriteForm::WholePage && !sql::bounded(table, &index_columns, &shape) {
+            return Ok(None);
+        }
         let width = table.meta.columns.len();
         let returning = asked(Some(scan.columns.unwrap_or(&[])), width);
         let bytes = write.bytes.is_some();
@@ -112,12 +136,14 @@ impl PostgresTransaction<'_> {
         let key = match set {
             Some(_) => SqlKey::UpdateChildren {
                 shape: shape.clone(),
+                form,
                 set: columns.clone(),
                 returning: returning.clone(),
                 bytes,
             },
             None => SqlKey::DeleteChildren {
                 shape: shape.clone(),
+                form,
                 returning: returning.clone(),
                 bytes,
             },
@@ -126,17 +152,39 @@ impl PostgresTransaction<'_> {
             let mut numbers = Params::default();
             let parts = sql::scan_parts(table, &index_columns, &shape, &mut numbers);
             match set {
-                Some(_) => {
-                    sql::update_children(table, &parts, &columns, &returning, bytes, &mut numbers)
-                }
-                None => sql::delete_children(table, &parts, &returning, bytes, &mut numbers),
+                Some(_) => sql::update_children(
+                    table,
+                    &parts,
+                    form,
+                    (&columns, &returning),
+                    bytes,
+                    &mut numbers,
+                ),
+                None => sql::delete_children(table, &parts, form, &returning, bytes, &mut numbers),
             }
         });
-        params.extend(write_params(write, set));
+        params.extend(write_params(write, set, form));
         let rows = self.query_bound(&text, &params)?;
+        match form {
+            WriteForm::WholePage => whole_page_written(write, &rows, &returning, width),
+            WriteForm::Picked => self
+                .picked_written(write, &rows, &returning, width)
+                .map(Some),
+        }
+    }
+
+    /// What a [`WriteForm::Picked`] statement wrote, from the rows it
+    /// returned.
+    fn picked_written(
+        &mut self,
+        write: &ChildWrite<'_>,
+        rows: &[postgres::Row],
+        returning: &[usize],
+        width: usize,
+    ) -> Result<Written, Error> {
         let mut candidates: Option<i64> = None;
         let mut out = Written::default();
-        for row in &rows {
+        for row in rows {
             if returning.is_empty() {
                 // One row: how many, their bytes, the candidates.
                 let (count, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
@@ -145,27 +193,60 @@ impl PostgresTransaction<'_> {
                 candidates = row.try_get(2)?;
             } else {
                 candidates = row.try_get(returning.len() + 1)?;
-                let (full, size) = sized_row(row, &returning, width)?;
+                let (full, size) = sized_row(row, returning, width)?;
                 out.rows += 1;
                 out.bytes += size;
                 out.returned.push(full);
             }
         }
         let candidates = candidates.unwrap_or(0);
-        let exhausted = if out.rows == 0 && write.bytes.is_some() && !write.first_row_always {
+        out.exhausted = if out.rows == 0 && write.bytes.is_some() && !write.first_row_always {
             // Nothing fit the byte limit, or nothing was there: look.
             let one = ChildScan {
                 limit: 1,
                 columns: Some(&[]),
-                ..*scan
+                ..write.scan
             };
             self.read_children(&one)?.is_empty()
         } else {
             exhausted(write, out.rows as usize, candidates)
         };
-        out.exhausted = exhausted;
         Ok(out)
     }
+}
+
+/// What a [`WriteForm::WholePage`] statement wrote, from the rows it
+/// returned; `None` when the candidates did not fit (nothing was written).
+fn whole_page_written(
+    write: &ChildWrite<'_>,
+    rows: &[postgres::Row],
+    returning: &[usize],
+    width: usize,
+) -> Result<Option<Written>, Error> {
+    let mut out = Written::default();
+    let mut candidates = 0i64;
+    for row in rows {
+        let fits: bool = row.try_get(row.len() - 1)?;
+        if !fits {
+            return Ok(None);
+        }
+        candidates = row.try_get(row.len() - 2)?;
+        if returning.is_empty() {
+            // One row: how many, their bytes.
+            let (count, bytes): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            out.rows = count.max(0) as u64;
+            out.bytes = bytes.max(0) as u64;
+        } else if row.try_get::<_, Option<i64>>(returning.len())?.is_some() {
+            // A written row (not the one row of NULLs saying none was).
+            let (full, size) = sized_row(row, returning, width)?;
+            out.rows += 1;
+            out.bytes += size;
+            out.returned.push(full);
+        }
+    }
+    let candidates = usize::try_from(candidates).unwrap_or(usize::MAX);
+    out.exhausted = out.rows as usize == candidates && candidates <= write.scan.limit;
+    Ok(Some(out))
 }
 
 /// A scan of one parent that resumes at a position under that parent: the
@@ -198,16 +279,22 @@ fn exhausted(write: &ChildWrite<'_>, taken: usize, candidates: i64) -> bool {
     taken == candidates && candidates <= write.scan.limit
 }
 
-/// The parameters a set-based write adds after its scan's: the candidates
-/// to read (`limit + 1`) and the row limit, then (with a byte limit) the
-/// bytes and whether the first row is always taken, then the values set and
-/// (with a byte limit) their sizes.
-fn write_params<'v>(write: &ChildWrite<'_>, set: Option<&'v [(usize, Value)]>) -> Vec<Bound<'v>> {
+/// The parameters a set-based write in `form` adds after its scan's: the
+/// candidates to read (`limit + 1`) and the row limit, then (with a byte
+/// limit) the bytes and, picked, whether the first row is always taken;
+/// then the values set and (with a byte limit) their sizes.
+fn write_params<'v>(
+    write: &ChildWrite<'_>,
+    set: Option<&'v [(usize, Value)]>,
+    form: WriteForm,
+) -> Vec<Bound<'v>> {
     let limit = i64::try_from(write.scan.limit).unwrap_or(i64::MAX);
     let mut params: Vec<Bound<'v>> = vec![Box::new(limit.saturating_add(1)), Box::new(limit)];
     if let Some(bytes) = write.bytes {
         params.push(Box::new(i64::try_from(bytes).unwrap_or(i64::MAX)));
-        params.push(Box::new(write.first_row_always));
+        if form == WriteForm::Picked {
+            params.push(Box::new(write.first_row_always));
+        }
     }
     let set = set.unwrap_or(&[]);
     params.extend(set.iter().map(|(_, value)| Box::new(value) as Bound<'v>));

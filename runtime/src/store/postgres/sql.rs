@@ -45,11 +45,13 @@ pub(super) enum SqlKey {
     DeleteMany(TableId),
     DeleteChildren {
         shape: ScanShape,
+        form: WriteForm,
         returning: Vec<usize>,
         bytes: bool,
     },
     UpdateChildren {
         shape: ScanShape,
+        form: WriteForm,
         set: Vec<usize>,
         returning: Vec<usize>,
         bytes: bool,
@@ -205,9 +207,8 @@ pub(super) struct ScanParts {
     pub(super) order: String,
     /// The positions `order` lists.
     pub(super) order_columns: Vec<usize>,
-    /// How many of them the conditions hold to non-NULL values (the prefix
-    /// and the parent columns).
-    pub(super) pinned: usize,
+    /// Whether the scan is [`bounded`].
+    pub(super) bounded: bool,
 }
 
 impl ScanParts {
@@ -258,7 +259,7 @@ pub(super) fn scan_parts(
         conditions,
         order: table.list(&order),
         order_columns: order,
-        pinned: prefix + shape.parents,
+        bounded: bounded(table, index_columns, shape),
     }
 }
 
@@ -414,37 +415,54 @@ fn picked(
     )
 }
 
+/// Whether a set-based write of a scan can be bounded by the scan's own
+/// conditions up to the last row it takes (`(order) <= (last)`): no column
+/// of the order after the pinned ones can be NULL. Otherwise the rows taken
+/// are joined by key.
+pub(super) fn bounded(table: Table<'_>, index_columns: &[usize], shape: &ScanShape) -> bool {
+    let pinned = shape.prefix + shape.parents;
+    let lacking = table.pk.iter().filter(|c| !index_columns.contains(c));
+    !index_columns
+        .iter()
+        .skip(pinned)
+        .chain(lacking)
+        .any(|&c| table.meta.columns[c].nullable)
+}
+
+/// The condition of a write that stops at the scan's row `last`, a query
+/// of one row of the order's values (`_o0`, `_o1`, ...): the scan's
+/// conditions, the first order column at most `last`'s (a bound the index
+/// scan stops at) and the whole order at most `last`'s. For a scan that is
+/// [`bounded`] only.
+fn up_to(table: Table<'_>, parts: &ScanParts, last: &str) -> String {
+    let values: Vec<String> = (0..parts.order_columns.len())
+        .map(|i| format!("(SELECT _o{i} FROM {last})"))
+        .collect();
+    let mut conditions = parts.conditions.clone();
+    conditions.push(format!(
+        "{} <= {}",
+        table.column(parts.order_columns[0]),
+        values[0]
+    ));
+    conditions.push(format!("({}) <= ({})", parts.order, values.join(", ")));
+    conditions.join(" AND ")
+}
+
 /// A set-based write in one statement. The rows [`picked`] takes are
 /// listed first (`_p`, materialised); they are the first rows in scan
-/// order, so when no column of the order can be NULL, `write` runs on the
-/// scan's own conditions up to the last of them (`(order) <= (last)`, a
-/// bound the index scan stops at), reading the rows through the index
-/// rather than looking each key up. Otherwise it joins `_p` by key
-/// (`join`: `USING` or `FROM`). `head` is the write up to its `WHERE`
-/// (`DELETE FROM t`, `UPDATE t SET ...`), `size` a row's size after it.
-/// With columns to return, the statement returns each written row (those
-/// columns, its size), then the number of candidates read; otherwise one
-/// row: how many were written, their sizes summed, the number of
-/// candidates read.
+/// order, so when the scan is [`bounded`], `write` runs [`up_to`] the last
+/// of them, reading the rows through the index rather than looking each
+/// key up. Otherwise it joins `_p` by key (`join`: `USING` or `FROM`).
+/// `head` is the write up to its `WHERE` (`DELETE FROM t`, `UPDATE t SET
+/// ...`), `size` a row's size after it. With columns to return, the
+/// statement returns each written row (those columns, its size), then the
+/// number of candidates read; otherwise one row: how many were written,
+/// their sizes summed, the number of candidates read.
 fn write_picked(table: Table<'_>, picked: &str, parts: &ScanParts, write: Write<'_>) -> String {
-    let nullable = parts.order_columns[parts.pinned.min(parts.order_columns.len())..]
-        .iter()
-        .any(|&c| table.meta.columns[c].nullable);
-    let (from, condition) = if nullable {
-        (format!(" {} _p", write.join), joined(table))
+    let (from, condition) = if parts.bounded {
+        (String::new(), up_to(table, parts, "_last"))
     } else {
-        let last: Vec<String> = (0..parts.order_columns.len())
-            .map(|i| format!("(SELECT _o{i} FROM _last)"))
-            .collect();
-        let first = table.column(parts.order_columns[0]);
-        let condition = format!(
-            "{} AND {first} <= {} AND ({}) <= ({})",
-            parts.conditions.join(" AND "),
-            last[0],
-            parts.order,
-            last.join(", ")
-        );
-        (String::new(), condition)
+        (format!(" {} _p", write.join), joined(table))
     };
     let returned = returned(table, write.returning, &format!("{} AS _size", write.size));
     let answer = if write.returning.is_empty() {
@@ -458,6 +476,79 @@ fn write_picked(table: Table<'_>, picked: &str, parts: &ScanParts, write: Write<
          _written AS ({}{from} WHERE {condition} RETURNING {returned}) \
          SELECT {answer} FROM _written",
         write.head
+    )
+}
+
+/// A set-based write of a [`bounded`] scan's first `limit` rows in one
+/// statement, when they fit: the scan reads `limit + 1` candidates with
+/// their sizes (`_page`); when the sizes of all the candidates read add up
+/// to at most the byte limit (always, without `bytes`), `write` runs
+/// [`up_to`] the `limit`-th candidate (or the last, when fewer were read);
+/// otherwise it writes nothing and says so, and the caller falls back to
+/// [`write_picked`], which takes rows while their running sum fits. Summing
+/// every candidate read, one more than can be taken, errs on the side of
+/// that fallback, never of a batch past its budget. No window function and
+/// no join: the statement costs little more than the write itself.
+/// Parameters after the scan's: `limit + 1`, `limit`, then (with `bytes`)
+/// the byte limit. The statement returns, with columns to return, each
+/// written row (those columns, its size; all NULL when none was written),
+/// otherwise one row (how many were written, their sizes summed); then on
+/// every row the number of candidates read and whether they fit.
+fn write_whole_page(
+    table: Table<'_>,
+    parts: &ScanParts,
+    size: &str,
+    bytes: bool,
+    write: Write<'_>,
+    params: &mut Params,
+) -> String {
+    let order_names: Vec<String> = (0..parts.order_columns.len())
+        .map(|i| format!("_o{i}"))
+        .collect();
+    let orders: Vec<String> = parts
+        .order_columns
+        .iter()
+        .zip(&order_names)
+        .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
+        .collect();
+    let sized = if bytes {
+        format!(", {size} AS _s")
+    } else {
+        String::new()
+    };
+    let page = format!(
+        "SELECT {}{sized} FROM {}{} ORDER BY {} LIMIT {}",
+        orders.join(", "),
+        parts.from,
+        parts.filter(),
+        parts.order,
+        params.cast("bigint")
+    );
+    let limit = params.cast("bigint");
+    let fits = if bytes {
+        format!("coalesce(sum(_s), 0) <= {}", params.cast("bigint"))
+    } else {
+        "TRUE".to_owned()
+    };
+    let descending: Vec<String> = order_names.iter().map(|o| format!("{o} DESC")).collect();
+    let returned = returned(table, write.returning, &format!("{} AS _size", write.size));
+    let answer = if write.returning.is_empty() {
+        "count(_w._size), coalesce(sum(_w._size), 0)::bigint, _f._candidates, _f._fits \
+         FROM _fits _f LEFT JOIN _written _w ON TRUE GROUP BY _f._candidates, _f._fits"
+    } else {
+        "_w.*, _f._candidates, _f._fits FROM _fits _f LEFT JOIN _written _w ON TRUE"
+    };
+    format!(
+        "WITH _page AS MATERIALIZED ({page}), \
+         _fits AS (SELECT count(*) AS _candidates, {fits} AS _fits FROM _page), \
+         _last AS (SELECT {} FROM _page ORDER BY {} \
+         OFFSET (SELECT (_candidates > {limit})::int FROM _fits) LIMIT 1), \
+         _written AS ({} WHERE {} AND (SELECT _fits FROM _fits) RETURNING {returned}) \
+         SELECT {answer}",
+        order_names.join(", "),
+        descending.join(", "),
+        write.head,
+        up_to(table, parts, "_last"),
     )
 }
 
@@ -484,45 +575,85 @@ fn joined(table: Table<'_>) -> String {
         .join(" AND ")
 }
 
-/// `DELETE` of the rows a scan finds (see [`picked`] and
-/// [`write_picked`]): the columns `returning` and the size of each row,
-/// or, with no column asked for, the rows and bytes written; and the number
-/// of candidates read.
+/// Which statement a set-based write is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum WriteForm {
+    /// [`write_whole_page`]: the first `limit` rows when all the candidates
+    /// fit the byte limit, else nothing (for a [`bounded`] scan only).
+    WholePage,
+    /// [`write_picked`]: the first rows while they fit, exactly.
+    Picked,
+}
+
+impl WriteForm {
+    /// How many parameters the form adds after the scan's (and before the
+    /// values an `UPDATE` sets): `limit + 1`, `limit`, and with `bytes` the
+    /// byte limit (and, picked, whether the first row is always taken).
+    pub(super) fn params(self, bytes: bool) -> usize {
+        match (self, bytes) {
+            (_, false) => 2,
+            (WriteForm::WholePage, true) => 3,
+            (WriteForm::Picked, true) => 4,
+        }
+    }
+}
+
+/// The statement of `write` in `form`, its rows' sizes before the write
+/// being `size` (see [`write_whole_page`] and [`write_picked`]).
+fn write_in_form(
+    table: Table<'_>,
+    parts: &ScanParts,
+    form: WriteForm,
+    (size, bytes): (&str, bool),
+    write: Write<'_>,
+    params: &mut Params,
+) -> String {
+    match form {
+        WriteForm::WholePage => write_whole_page(table, parts, size, bytes, write, params),
+        WriteForm::Picked => {
+            let rows = picked(table, parts, size, bytes, params);
+            write_picked(table, &rows, parts, write)
+        }
+    }
+}
+
+/// `DELETE` of the rows a scan finds, in `form`: the columns `returning`
+/// and the size of each row, or, with no column asked for, the rows and
+/// bytes written; and the number of candidates read.
 pub(super) fn delete_children(
     table: Table<'_>,
     parts: &ScanParts,
+    form: WriteForm,
     returning: &[usize],
     bytes: bool,
     params: &mut Params,
 ) -> String {
     let size = table.size(&[]);
-    let rows = picked(table, parts, &size, bytes, params);
     let write = Write {
         head: format!("DELETE FROM {}", table.name()),
         join: "USING",
         returning,
-        size,
+        size: size.clone(),
     };
-    write_picked(table, &rows, parts, write)
+    write_in_form(table, parts, form, (&size, bytes), write, params)
 }
 
-/// `UPDATE` setting the columns `set` of the rows a scan finds (see
-/// [`picked`] and [`write_picked`]): the columns `returning` as updated
-/// and each row's size after the update, or, with no column asked for, the
-/// rows and bytes written; and the number of candidates read. Parameters
-/// after [`picked`]'s: the value of each set column, then (with `bytes`)
-/// its size in bytes.
+/// `UPDATE` setting the columns `set` of the rows a scan finds, in `form`:
+/// the columns `returning` as updated and each row's size after the
+/// update, or, with no column asked for, the rows and bytes written; and
+/// the number of candidates read. Parameters after the form's: the value
+/// of each set column, then (with `bytes`) its size in bytes.
 pub(super) fn update_children(
     table: Table<'_>,
     parts: &ScanParts,
-    set: &[usize],
-    returning: &[usize],
+    form: WriteForm,
+    (set, returning): (&[usize], &[usize]),
     bytes: bool,
     params: &mut Params,
 ) -> String {
-    // The picked rows' sizes count the written values' sizes, which come
-    // after the values: number the parameters first, in that order.
-    let mut later = Params(params.0 + picked_params(bytes));
+    // The rows' sizes count the written values' sizes, which come after
+    // the values: number the parameters first, in that order.
+    let mut later = Params(params.0 + form.params(bytes));
     let assignments: Vec<String> = set
         .iter()
         .map(|&c| format!("{} = {}", table.column(c), later.next()))
@@ -532,20 +663,22 @@ pub(super) fn update_children(
     } else {
         Vec::new()
     };
-    let rows = picked(table, parts, &table.size(&sizes), bytes, params);
-    *params = later;
     let write = Write {
         head: format!("UPDATE {} SET {}", table.name(), assignments.join(", ")),
         join: "FROM",
         returning,
         size: table.size(&[]),
     };
-    write_picked(table, &rows, parts, write)
-}
-
-/// How many parameters [`picked`] adds after the scan's.
-fn picked_params(bytes: bool) -> usize {
-    if bytes { 4 } else { 2 }
+    let text = write_in_form(
+        table,
+        parts,
+        form,
+        (&table.size(&sizes), bytes),
+        write,
+        params,
+    );
+    *params = later;
+    text
 }
 
 /// The `RETURNING` list: the asked columns, then the size.
