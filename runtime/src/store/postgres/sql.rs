@@ -340,6 +340,42 @@ pub(super) fn count(parts: &ScanParts) -> String {
     format!("SELECT count(*) FROM {}{}", parts.from, parts.filter())
 }
 
+/// The `SELECT` of a set-based write's candidates in scan order, `LIMIT`
+/// the next parameter (`limit + 1`): the items `leading`, the order's
+/// values (`_o0`, `_o1`, ...) and, with `bytes`, each row's `size` (`_s`).
+/// Returns it and the names of the order's values.
+fn candidates(
+    table: Table<'_>,
+    parts: &ScanParts,
+    leading: &[String],
+    (size, bytes): (&str, bool),
+    params: &mut Params,
+) -> (String, Vec<String>) {
+    let order_names: Vec<String> = (0..parts.order_columns.len())
+        .map(|i| format!("_o{i}"))
+        .collect();
+    let mut items = leading.to_vec();
+    items.extend(
+        parts
+            .order_columns
+            .iter()
+            .zip(&order_names)
+            .map(|(&c, name)| format!("{} AS {name}", table.column(c))),
+    );
+    if bytes {
+        items.push(format!("{size} AS _s"));
+    }
+    let page = format!(
+        "SELECT {} FROM {}{} ORDER BY {} LIMIT {}",
+        items.join(", "),
+        parts.from,
+        parts.filter(),
+        parts.order,
+        params.cast("bigint")
+    );
+    (page, order_names)
+}
+
 /// The rows a set-based write takes, as a query of their keys (`_k0`,
 /// `_k1`, ...), their values of the scan's order (`_o0`, `_o1`, ...),
 /// their place in scan order (`_n`, from 1) and how many candidates the
@@ -364,29 +400,8 @@ fn picked(
         .zip(&key_names)
         .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
         .collect();
-    let order_names: Vec<String> = (0..parts.order_columns.len())
-        .map(|i| format!("_o{i}"))
-        .collect();
-    let orders: Vec<String> = parts
-        .order_columns
-        .iter()
-        .zip(&order_names)
-        .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-        .collect();
-    let sized = if bytes {
-        format!(", {size} AS _s")
-    } else {
-        String::new()
-    };
-    let page = format!(
-        "(SELECT {}, {}{sized} FROM {}{} ORDER BY {} LIMIT {}) AS _page",
-        keys.join(", "),
-        orders.join(", "),
-        parts.from,
-        parts.filter(),
-        parts.order,
-        params.cast("bigint")
-    );
+    let (page, order_names) = candidates(table, parts, &keys, (size, bytes), params);
+    let page = format!("({page}) AS _page");
     let window = format!(
         "ORDER BY {} ROWS UNBOUNDED PRECEDING",
         order_names.join(", ")
@@ -502,28 +517,7 @@ fn write_whole_page(
     write: Write<'_>,
     params: &mut Params,
 ) -> String {
-    let order_names: Vec<String> = (0..parts.order_columns.len())
-        .map(|i| format!("_o{i}"))
-        .collect();
-    let orders: Vec<String> = parts
-        .order_columns
-        .iter()
-        .zip(&order_names)
-        .map(|(&c, name)| format!("{} AS {name}", table.column(c)))
-        .collect();
-    let sized = if bytes {
-        format!(", {size} AS _s")
-    } else {
-        String::new()
-    };
-    let page = format!(
-        "SELECT {}{sized} FROM {}{} ORDER BY {} LIMIT {}",
-        orders.join(", "),
-        parts.from,
-        parts.filter(),
-        parts.order,
-        params.cast("bigint")
-    );
+    let (page, order_names) = candidates(table, parts, &[], (size, bytes), params);
     let limit = params.cast("bigint");
     let fits = if bytes {
         format!("coalesce(sum(_s), 0) <= {}", params.cast("bigint"))
