@@ -244,8 +244,7 @@ fn whole_page_written(
             out.returned.push(full);
         }
     }
-    let candidates = usize::try_from(candidates).unwrap_or(usize::MAX);
-    out.exhausted = out.rows as usize == candidates && candidates <= write.scan.limit;
+    out.exhausted = all_taken(write, out.rows as usize, candidates);
     Ok(Some(out))
 }
 
@@ -275,6 +274,12 @@ fn exhausted(write: &ChildWrite<'_>, taken: usize, candidates: i64) -> bool {
     if taken == 0 {
         return write.bytes.is_none() || write.first_row_always;
     }
+    all_taken(write, taken, candidates)
+}
+
+/// Whether `taken` rows are all the `candidates` a write's scan read (at
+/// most `limit + 1`): none was left.
+fn all_taken(write: &ChildWrite<'_>, taken: usize, candidates: i64) -> bool {
     let candidates = usize::try_from(candidates).unwrap_or(usize::MAX);
     taken == candidates && candidates <= write.scan.limit
 }
