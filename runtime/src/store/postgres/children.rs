@@ -8,7 +8,7 @@
 //! `sql::write_whole_page`); otherwise it lists the rows that fit, then
 //! writes those (`sql::write_picked`).
 
-use super::sql::{self, Params, SqlKey, WriteForm};
+use super::sql::{self, Params, ScanShape, SqlKey, WriteForm};
 use super::transaction::{Bound, PostgresTransaction};
 use crate::model::error::Error;
 use crate::model::index_range::IndexRange;
@@ -106,29 +106,31 @@ impl PostgresTransaction<'_> {
         if scan.limit == 0 || nothing_fits || Self::no_parent(scan) {
             return Ok(Written::default());
         }
-        if let Some(written) = self.write_form(write, set, WriteForm::WholePage)? {
-            return Ok(written);
+        let mut plan = self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
+        let (shape, index_columns, _) = &plan;
+        if sql::bounded(self.table(shape.table), index_columns, shape) {
+            if let Some(written) = self.write_form(write, set, WriteForm::WholePage, plan)? {
+                return Ok(written);
+            }
+            // The first statement consumed the parameters: bind them again.
+            plan = self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
         }
-        let written = self.write_form(write, set, WriteForm::Picked)?;
+        let written = self.write_form(write, set, WriteForm::Picked, plan)?;
         Ok(written.unwrap_or_default())
     }
 
-    /// The write in `form`; `None` when the form does not apply (a whole
-    /// page of a scan that is not [`bounded`](sql::bounded), or that did
-    /// not fit).
-    fn write_form(
+    /// The write in `form`, on the scan planned as `plan` (see
+    /// `scan_plan`); `None` when a whole page did not fit (nothing was
+    /// written).
+    fn write_form<'v>(
         &mut self,
-        write: &ChildWrite<'_>,
-        set: Option<&[(usize, Value)]>,
+        write: &'v ChildWrite<'_>,
+        set: Option<&'v [(usize, Value)]>,
         form: WriteForm,
+        (shape, index_columns, mut params): (ScanShape, Vec<usize>, Vec<Bound<'v>>),
     ) -> Result<Option<Written>, Error> {
         let scan = &write.scan;
-        let (shape, index_columns, mut params) =
-            self.scan_plan(scan.range, Some(scan.prefixes), scan.after)?;
         let table = self.table(shape.table);
-        if form == WriteForm::WholePage && !sql::bounded(table, &index_columns, &shape) {
-            return Ok(None);
-        }
         let width = table.meta.columns.len();
         let returning = asked(Some(scan.columns.unwrap_or(&[])), width);
         let bytes = write.bytes.is_some();
