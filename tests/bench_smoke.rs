@@ -11,16 +11,23 @@
 mod bench;
 
 use bench::{Backend, Config, ShapeName};
+use cascadia::Budget;
 
 /// Rows per transaction in every smoke run.
 const BATCH: u64 = 100;
 
 /// Runs `shape` at scale 0.01 and checks it; `rows` is what it must change.
 fn smoke(shape: ShapeName, rows: u64) {
+    smoke_with(shape, rows, Config::default().bytes);
+}
+
+/// As [`smoke`], with cascadia's byte budget `bytes` (`None`: rows only).
+fn smoke_with(shape: ShapeName, rows: u64, bytes: Option<u64>) {
     let config = Config {
         shapes: vec![shape],
         scale: 0.01,
         batch: BATCH,
+        bytes,
         ..Config::default()
     };
     let summary = bench::measure_shape(shape, &config).expect("benchmark");
@@ -48,6 +55,12 @@ fn smoke(shape: ShapeName, rows: u64) {
 fn fanout() {
     // 1 team, 1,000 members, 5,000 posts.
     smoke(ShapeName::Fanout, 1 + 1_000 + 5_000);
+}
+
+#[test]
+fn fanout_with_rows_only() {
+    // As `fanout`, with no byte budget: the writes read no row sizes.
+    smoke_with(ShapeName::Fanout, 1 + 1_000 + 5_000, None);
 }
 
 #[test]
@@ -89,6 +102,23 @@ fn options() {
     assert!(parse(&["--backend", "oracle"]).is_err());
     assert!(parse(&["--backend", "postgres", "--shape", "chain"]).is_err());
     assert!(parse(&["--scale", "0"]).is_err());
+    // The byte budget: the library's by default, a number, or none.
+    assert_eq!(
+        parse(&[]).expect("defaults").budget(),
+        Budget::DEFAULT.rows_written(1_000)
+    );
+    assert_eq!(
+        parse(&["--bytes", "5000"]).expect("bytes").bytes,
+        Some(5_000)
+    );
+    assert_eq!(
+        parse(&["--bytes", "none"])
+            .expect("none")
+            .budget()
+            .bytes_written,
+        None
+    );
+    assert!(parse(&["--bytes", "lots"]).is_err());
     // A batch smaller than a parent with its children is refused up front.
     let small = Config {
         batch: 3,

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use cascadia::Budget;
+
 use super::Failure;
 use super::shapes::ShapeName;
 
@@ -16,6 +18,10 @@ pub struct Config {
     /// Rows written per transaction: cascadia's budget and `batch_rows`,
     /// and the ceiling loop's transaction size (`--batch`, default 1,000).
     pub batch: u64,
+    /// cascadia's byte budget per transaction (`--bytes <n>|none`; default
+    /// the library's, [`Budget::DEFAULT`]: 4 MiB). `None`: rows only, the
+    /// one limit the ceiling loop has.
+    pub bytes: Option<u64>,
     /// Where the databases go (`--dir`; `None`: a fresh temp directory,
     /// removed afterwards).
     pub dir: Option<PathBuf>,
@@ -40,9 +46,20 @@ impl Default for Config {
             shapes: vec![ShapeName::Fanout],
             scale: 1.0,
             batch: 1_000,
+            bytes: Budget::DEFAULT.bytes_written,
             dir: None,
             backend: Backend::Sqlite,
         }
+    }
+}
+
+impl Config {
+    /// cascadia's budget: `batch` rows and `bytes` bytes written per
+    /// transaction, the library's default rows read.
+    pub fn budget(&self) -> Budget {
+        let mut budget = Budget::DEFAULT.rows_written(self.batch);
+        budget.bytes_written = self.bytes;
+        budget
     }
 }
 
@@ -50,7 +67,7 @@ impl Default for Config {
 fn usage() -> String {
     let shapes: Vec<&str> = ShapeName::ALL.iter().map(|shape| shape.as_str()).collect();
     format!(
-        "options: --shape {}|all, --scale <f>, --batch <rows>, --dir <path>, --backend sqlite|postgres",
+        "options: --shape {}|all, --scale <f>, --batch <rows>, --bytes <n>|none, --dir <path>, --backend sqlite|postgres",
         shapes.join("|")
     )
 }
@@ -65,6 +82,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, Failure> 
             "--shape" => config.shapes = shapes(&value()?)?,
             "--scale" => config.scale = value()?.parse()?,
             "--batch" => config.batch = value()?.parse()?,
+            "--bytes" => {
+                config.bytes = match value()?.as_str() {
+                    "none" => None,
+                    bytes => Some(bytes.parse()?),
+                }
+            }
             "--dir" => config.dir = Some(PathBuf::from(value()?)),
             "--backend" => {
                 config.backend = match value()?.as_str() {

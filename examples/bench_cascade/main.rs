@@ -60,8 +60,11 @@
 //!      children SET parent_id = new WHERE parent_id = old`, then the
 //!      parent's key.
 //! 3. **cascadia**: `Database::delete_with` in batched mode with
-//!    `DeleteOptions::default().batch_rows(batch).budget(Budget::DEFAULT.rows_written(batch))`
-//!    and an observer recording the largest batch; `Database::update_key`
+//!    `DeleteOptions::default().batch_rows(batch).budget(budget)`, where
+//!    `budget` is `Budget::DEFAULT.rows_written(batch)` with `--bytes` bytes
+//!    written per transaction (default the library's 4 MiB; `--bytes none`
+//!    leaves only the row limit, the one limit the ceiling loop has), and
+//!    an observer recording the largest batch; `Database::update_key`
 //!    (sync, one transaction) for `key-update`.
 //!
 //! Then the three end states are compared (every row of every table, in
@@ -98,7 +101,8 @@
 //! Options: `--shape <name>|all` (default `fanout`), `--scale <f>` (default
 //! 1), `--batch <rows>` (default 1000; at least one parent of leaves with
 //! its leaves: 6 rows for `fanout`, 11 for `many-roots` and for `chain` at
-//! scale 1), `--dir <path>` (default: a fresh directory under the system's
+//! scale 1), `--bytes <n>|none` (cascadia's byte budget per transaction,
+//! default 4,194,304), `--dir <path>` (default: a fresh directory under the system's
 //! temp dir, removed afterwards; with `--dir`, the databases stay there).
 
 mod ceiling;

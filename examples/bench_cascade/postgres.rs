@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use cascadia::{
-    Budget, Database, DeleteOptions, PoolOptions, PostgresOptions, PostgresStore, Progress, Worker,
+    Database, DeleteOptions, PoolOptions, PostgresOptions, PostgresStore, Progress, Worker,
 };
 use postgres::{Client, NoTls};
 
@@ -146,12 +146,12 @@ fn cascadia_database(schema: &str, workers: u32) -> Result<Database, Failure> {
     )?))
 }
 
-/// Batched delete options with `batch` rows per transaction, recording the
+/// Batched delete options with `config`'s budget and batch rows, recording the
 /// largest transaction in `largest`.
-fn batched(batch: u64, largest: Arc<Mutex<u64>>) -> DeleteOptions {
+fn batched(config: &Config, largest: Arc<Mutex<u64>>) -> DeleteOptions {
     DeleteOptions::default()
-        .batch_rows(batch as usize)
-        .budget(Budget::DEFAULT.rows_written(batch))
+        .batch_rows(config.batch as usize)
+        .budget(config.budget())
         .observer(move |progress: &Progress| {
             let mut largest = largest.lock().expect("observer");
             *largest = (*largest).max(progress.batch_rows_written);
@@ -186,7 +186,7 @@ pub fn run(config: &Config) -> Result<(), Failure> {
     let mut side = connect("bench_cascadia")?;
     fill(&mut side, 1, members, survivors)?;
     let largest = Arc::new(Mutex::new(0));
-    let options = batched(config.batch, largest.clone());
+    let options = batched(config, largest.clone());
     let (outcome, cascadia_run) = measure(|| db.delete_with::<Team>(&[1], &options));
     let outcome = outcome?;
 
@@ -248,7 +248,7 @@ fn drain(config: &Config, workers: u32, members: i64, survivors: i64) -> Result<
     let db = cascadia_database("bench_workers", workers)?;
     let mut client = connect("bench_workers")?;
     fill(&mut client, 4, members, survivors)?;
-    let options = batched(config.batch, Arc::new(Mutex::new(0)));
+    let options = batched(config, Arc::new(Mutex::new(0)));
     for team in 1..=4 {
         db.enqueue_delete::<Team>(&[team], &options)?;
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use cascadia::{Budget, Database, DeleteOptions, Progress, SqliteOptions, SqliteStore};
+use cascadia::{Database, DeleteOptions, Progress, SqliteOptions, SqliteStore};
 use rusqlite::Connection;
 
 use super::Failure;
@@ -40,7 +40,7 @@ pub fn measure_shape(name: ShapeName, config: &Config) -> Result<Summary, Failur
     let paths = prepare(name.as_str(), &*shape, &workspace)?;
     let native = run_native(&*shape, &paths.native)?;
     let ceiling = run_ceiling(&*shape, &paths.ceiling, config.batch)?;
-    let cascadia = run_cascadia(&*shape, &paths.cascadia, config.batch)?;
+    let cascadia = run_cascadia(&*shape, &paths.cascadia, config)?;
     let end_states =
         paths.try_map(|path| verify::end_state(&Connection::open(path)?, shape.schema()))?;
     let orphans = paths.try_map(|path| verify::orphans(&Connection::open(path)?))?;
@@ -131,14 +131,14 @@ fn run_ceiling(shape: &dyn Shape, path: &Path, batch: u64) -> Result<CeilingRun,
 
 /// cascadia: a batched delete of `batch` rows per transaction, or the
 /// shape's one transaction.
-fn run_cascadia(shape: &dyn Shape, path: &Path, batch: u64) -> Result<CascadiaRun, Failure> {
+fn run_cascadia(shape: &dyn Shape, path: &Path, config: &Config) -> Result<CascadiaRun, Failure> {
     let options = SqliteOptions::default().native_actions(false);
     let db = Database::new(SqliteStore::open(path, shape.schema().clone(), options)?);
     let observed = Arc::new(Mutex::new(Observed::default()));
     let seen = observed.clone();
     let options = DeleteOptions::default()
-        .batch_rows(batch as usize)
-        .budget(Budget::DEFAULT.rows_written(batch))
+        .batch_rows(config.batch as usize)
+        .budget(config.budget())
         .observer(move |progress: &Progress| {
             seen.lock().expect("observer").see(progress);
         });
