@@ -63,7 +63,10 @@ pub struct Progress {
     pub outcome: Outcome,
     /// Rows written (deleted plus updated) by the batch just committed.
     pub batch_rows_written: u64,
-    /// Bytes written (serialised row sizes) by that batch.
+    /// Bytes written (serialised row sizes) by that batch. Under a budget
+    /// with no byte limit, the rows of set-based writes may be left
+    /// uncounted (the SQLite store does not read their sizes then; see
+    /// [`Budget`](crate::Budget)).
     pub batch_bytes_written: u64,
     /// Rows read by that batch.
     pub batch_rows_read: u64,

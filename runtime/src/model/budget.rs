@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 /// - `bytes_written`: the serialised size of the rows written, as
 ///   [`Value::size_bytes`](crate::Value::size_bytes) counts it (8 per
 ///   number, the length of text and blobs, 1 per NULL). Checked like
-///   `rows_written`.
+///   `rows_written`. Without it, a store need not read row sizes at all:
+///   the SQLite store then lists the rows a set-based write takes from the
+///   foreign key's index alone, without reading the rows (faster on wide
+///   rows), and the bytes [`Progress`](crate::Progress) reports for those
+///   writes are 0. Set a byte limit (even `u64::MAX`) to have every byte
+///   counted.
 /// - `rows_read`: rows read (child scans, row loads). Checked between steps,
 ///   so a batch may read up to one page (`batch_rows`) past it. The check
 ///   pass of a batched delete uses it too: one read transaction per budget.

@@ -118,8 +118,8 @@ pub struct Written {
     /// Rows written (deleted or updated).
     pub rows: u64,
     /// Their sizes summed, in bytes ([`ChildWrite::bytes`] says which size).
-    /// A write with neither a row nor a byte limit may leave it 0 (nothing
-    /// budgets it).
+    /// A write with no byte limit may leave it 0 (nothing budgets it): a
+    /// store then need not read the rows' sizes.
     pub bytes: u64,
     /// The rows written, in no particular order (they are the first rows
     /// in scan order, but `RETURNING` lists them as the backend wrote

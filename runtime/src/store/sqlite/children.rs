@@ -12,6 +12,10 @@
 //! changes. (A table whose key has several columns has no array form: its
 //! write picks the first `n` rows by a subquery with a bound `LIMIT`.)
 //!
+//! A write with a row limit but no byte limit lists no size (`SELECT 0,
+//! key`): SQLite then reads the candidates from the foreign key's index
+//! alone, without visiting their rows, and the write reports 0 bytes.
+//!
 //! [`size`]: super::size
 
 use std::rc::Rc;
@@ -106,9 +110,14 @@ impl SqliteTransaction<'_> {
         let set_columns: Vec<usize> = set.iter().map(|(c, _)| *c).collect();
         let single_key = table.single_key();
         let fit = if limits.limited() {
-            let sized: Vec<usize> = (0..table.meta.columns.len())
-                .filter(|c| !set_columns.contains(c))
-                .collect();
+            // Without a byte limit no size is read: SQLite then lists the
+            // candidates from the index alone, without reading their rows.
+            let sized: Vec<usize> = match limits.bytes {
+                Some(_) => (0..table.meta.columns.len())
+                    .filter(|c| !set_columns.contains(c))
+                    .collect(),
+                None => Vec::new(),
+            };
             let key = SqlKey::Candidates {
                 shape: shape.clone(),
                 sized: sized.clone(),
