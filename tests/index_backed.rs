@@ -140,6 +140,20 @@ fn index_backed_generated_workload() {
         in_lists > 0,
         "the batched child scans and deletes were exercised"
     );
+    // Limited writes listed their candidates both with sizes (under a byte
+    // limit) and without (rows only).
+    let sized = distinct
+        .iter()
+        .filter(|sql| sql.contains("cascadia_size("))
+        .count();
+    let without = distinct
+        .iter()
+        .filter(|sql| sql.starts_with("SELECT 0, "))
+        .count();
+    assert!(
+        sized > 0 && without > 0,
+        "{sized} listings with sizes, {without} without"
+    );
     assert!(
         failures.is_empty(),
         "statements that scan instead of searching:\n{}",

@@ -586,6 +586,28 @@ macro_rules! store_suite {
             }
 
             #[test]
+            fn child_scans_without_sizes_return_the_columns_asked_for() {
+                let store = store();
+                let mut tx = store.begin(Access::Read).unwrap();
+                let range = IndexRange::new("members", IndexRef::Index("by_team".into()));
+                let team_one = [vec![int(1)]];
+                let asked = [0usize, 1];
+                let scan = ChildScan::new(&range, &team_one, 100).columns(&asked);
+                let sized = tx.scan_children(&scan).unwrap();
+                let sizes: Vec<u64> = sized.iter().map(|(_, size)| *size).collect();
+                assert_eq!(sizes, vec![19, 26, 26, 26, 26, 26]);
+                // Without sizes: the same rows in the same order, the
+                // columns asked for, each size exact or 0.
+                let bare = tx.scan_children(&scan.sizes(false)).unwrap();
+                assert_eq!(bare.len(), sized.len());
+                for ((row, size), (bare_row, bare_size)) in sized.iter().zip(&bare) {
+                    assert_eq!(row[..2], bare_row[..2]);
+                    assert!(bare_size == size || *bare_size == 0, "{bare_size} for {row:?}");
+                }
+                assert_eq!(ids(&bare.into_iter().map(|(row, _)| row).collect::<Vec<_>>()), vec![10, 11, 12, 13, 14, 15]);
+            }
+
+            #[test]
             fn read_transactions_refuse_writes() {
                 let store = store();
                 let mut tx = store.begin(Access::Read).unwrap();

@@ -95,9 +95,15 @@ pub fn generated(db: &Database, case: &Case) {
     match &case.op {
         Op::Delete { table, keys } => {
             let _ = db.explain_delete_rows(&tables[*table], keys, &ExplainOptions::default());
+            // Rows only, or with a byte limit too: stores read the rows'
+            // sizes only under one.
+            let mut budget = Budget::UNLIMITED.rows_written(2).rows_read(5);
+            if case.batch_rows == 2 {
+                budget = budget.bytes_written(10_000);
+            }
             let options = DeleteOptions::default()
                 .batch_rows(case.batch_rows)
-                .budget(Budget::UNLIMITED.rows_written(2).rows_read(5));
+                .budget(budget);
             if case.batch_rows == 1 {
                 let _ = db.enqueue_delete_rows(&tables[*table], keys, &options);
                 let _ = Worker::new(db.clone()).run_until_idle();

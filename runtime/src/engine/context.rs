@@ -15,6 +15,16 @@ use crate::model::validate::class_fits;
 use crate::model::value::{Key, Row, Value, ValueType};
 use crate::store::{ChildScan, Transaction};
 
+/// What a child scan ([`Ctx::children_of`]) reads of each row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Projection<'c> {
+    /// Every column, and the row's size.
+    Rows,
+    /// The columns `columns` (the others may come back NULL), and the
+    /// row's size only with `sizes` (otherwise it may come back 0).
+    Columns { columns: &'c [usize], sizes: bool },
+}
+
 /// The schema and its graph, borrowed together.
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
@@ -111,8 +121,8 @@ impl<'a> Ctx<'a> {
 
     /// Up to `limit` rows of the child table referencing any of the parent
     /// values `parents` through `fk` (an indexed foreign key), in index
-    /// order, after `after`, with their serialised sizes. With `columns`,
-    /// other columns may come back NULL.
+    /// order, after `after`, with their serialised sizes, read as
+    /// `projection` says.
     pub(crate) fn children_of(
         &self,
         tx: &mut dyn Transaction,
@@ -120,17 +130,18 @@ impl<'a> Ctx<'a> {
         parents: &[Key],
         after: Option<&ScanPosition>,
         limit: usize,
-        columns: Option<&[usize]>,
+        projection: Projection<'_>,
     ) -> Result<Vec<(Row, u64)>, Error> {
         let range = self.child_range(fk)?;
         let prefixes: Vec<Key> = parents
             .iter()
             .map(|values| self.index_prefix(fk, values))
             .collect();
-        let mut scan = ChildScan::new(&range, &prefixes, limit).after(after);
-        if let Some(columns) = columns {
-            scan = scan.columns(columns);
-        }
+        let scan = ChildScan::new(&range, &prefixes, limit).after(after);
+        let scan = match projection {
+            Projection::Rows => scan,
+            Projection::Columns { columns, sizes } => scan.columns(columns).sizes(sizes),
+        };
         tx.scan_children(&scan)
     }
 

@@ -30,6 +30,11 @@ pub struct ChildScan<'a> {
     /// The columns the caller needs (positions); a store may return the
     /// others as NULL. `None`: every column.
     pub columns: Option<&'a [usize]>,
+    /// Whether the caller needs each row's size. When false, a store may
+    /// return 0 for every size, and so read no more than `columns` (the
+    /// SQLite store then reads them from the index alone when it holds
+    /// them). Default true.
+    pub sizes: bool,
 }
 
 impl<'a> ChildScan<'a> {
@@ -41,6 +46,7 @@ impl<'a> ChildScan<'a> {
             after: None,
             limit,
             columns: None,
+            sizes: true,
         }
     }
 
@@ -53,6 +59,13 @@ impl<'a> ChildScan<'a> {
     /// Asks only for `columns` (positions).
     pub fn columns(mut self, columns: &'a [usize]) -> Self {
         self.columns = Some(columns);
+        self
+    }
+
+    /// Sets [`sizes`](Self::sizes): whether the caller needs the rows'
+    /// sizes.
+    pub fn sizes(mut self, sizes: bool) -> Self {
+        self.sizes = sizes;
         self
     }
 }
@@ -270,6 +283,7 @@ pub fn delete_children_one_by_one<T: Transaction + ?Sized>(
     let pk = primary_key(tx.schema(), write.scan.range)?;
     let read = ChildScan {
         columns: None,
+        sizes: true,
         ..write.scan
     };
     let rows = tx.scan_children(&read)?;

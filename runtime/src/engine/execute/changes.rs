@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use super::membership::Membership;
 use crate::engine::actions::{rewrites_alone, update_action_values};
-use crate::engine::context::Ctx;
+use crate::engine::context::{Ctx, Projection};
 use crate::engine::policy::Asked;
 use crate::model::error::{CascadePath, Error, Operation, RowChange};
 use crate::model::graph::{FkId, Lookup, TableId, has_null};
@@ -706,7 +706,11 @@ impl<'a> Changes<'a> {
             columns.extend(&fk.child_columns);
             for chunk in entries.chunks(END_CHECK_PARENTS) {
                 let values: Vec<Key> = chunk.iter().map(|r| r.values.clone()).collect();
-                let found = ctx.children_of(tx, fk, &values, None, 1, Some(&columns))?;
+                let projection = Projection::Columns {
+                    columns: &columns,
+                    sizes: false,
+                };
+                let found = ctx.children_of(tx, fk, &values, None, 1, projection)?;
                 if let Some((child, _)) = found.first() {
                     let child_values = fk.child_values(child);
                     let removed = chunk

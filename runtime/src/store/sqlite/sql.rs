@@ -21,6 +21,8 @@ pub(super) const IN_CHUNK: usize = 64;
 pub(super) enum SqlKey {
     Get(TableId),
     Scan(ScanShape),
+    /// A scan that reads only the columns kept (the others NULL).
+    ScanKept(ScanShape, Vec<bool>),
     Count(ScanShape),
     ScanWhere {
         table: TableId,
@@ -232,6 +234,25 @@ pub(super) fn select(table: Table<'_>, parts: &ScanParts) -> String {
     format!(
         "SELECT {} FROM {}{} ORDER BY {}",
         table.column_list(),
+        parts.from,
+        parts.filter(),
+        parts.order
+    )
+}
+
+/// As [`select`], with NULL in place of each column `keep` leaves out:
+/// SQLite can answer it from the scan's index alone when the index holds
+/// every kept column.
+pub(super) fn select_kept(table: Table<'_>, parts: &ScanParts, keep: &[bool]) -> String {
+    let columns: Vec<String> = (0..table.meta.columns.len())
+        .map(|c| match keep.get(c) {
+            Some(false) => "NULL".to_owned(),
+            _ => table.column(c),
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {}{} ORDER BY {}",
+        columns.join(", "),
         parts.from,
         parts.filter(),
         parts.order

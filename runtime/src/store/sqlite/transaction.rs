@@ -270,6 +270,7 @@ impl<'s> SqliteTransaction<'s> {
         after: Option<&ScanPosition>,
         limit: usize,
         keep: Option<&[bool]>,
+        sizes: bool,
     ) -> Result<Vec<(Row, u64)>, Error> {
         let (shape, index_columns, params) = self.scan_plan(range, in_list, after)?;
         if limit == 0 || range.prefix.iter().any(Value::is_null) {
@@ -278,10 +279,26 @@ impl<'s> SqliteTransaction<'s> {
         let full_scan_expected =
             shape.prefix == 0 && shape.lower == 0 && shape.upper == 0 && !shape.in_list;
         let table = self.table(shape.table);
-        let sql = self.sql(SqlKey::Scan(shape.clone()), full_scan_expected, || {
-            sql::select(table, &sql::scan_parts(table, &index_columns, &shape))
-        });
-        self.query_rows_sized(&sql, &params, table.meta.columns.len(), limit, keep)
+        let parts = || sql::scan_parts(table, &index_columns, &shape);
+        let width = table.meta.columns.len();
+        match keep {
+            // Neither the other columns nor the sizes: the statement names
+            // only the kept columns, so SQLite may answer from the index.
+            Some(keep) if !sizes => {
+                let key = SqlKey::ScanKept(shape.clone(), keep.to_vec());
+                let sql = self.sql(key, full_scan_expected, || {
+                    sql::select_kept(table, &parts(), keep)
+                });
+                let rows = self.query_rows(&sql, &params, width, limit)?;
+                Ok(rows.into_iter().map(|row| (row, 0)).collect())
+            }
+            _ => {
+                let sql = self.sql(SqlKey::Scan(shape.clone()), full_scan_expected, || {
+                    sql::select(table, &parts())
+                });
+                self.query_rows_sized(&sql, &params, width, limit, keep)
+            }
+        }
     }
 
     /// Whether the set-based statements can answer `scan` at once: the
@@ -427,7 +444,7 @@ impl Transaction for SqliteTransaction<'_> {
         limit: usize,
     ) -> Result<Vec<Row>, Error> {
         Ok(self
-            .scan_inner(range, None, after, limit, None)?
+            .scan_inner(range, None, after, limit, None, true)?
             .into_iter()
             .map(|(row, _)| row)
             .collect())
@@ -463,6 +480,7 @@ impl Transaction for SqliteTransaction<'_> {
                 Self::chunk_after(scan, chunk),
                 scan.limit - out.len(),
                 keep.as_deref(),
+                scan.sizes,
             )?);
         }
         Ok(out)

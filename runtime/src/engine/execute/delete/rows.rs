@@ -6,7 +6,7 @@
 
 use super::{DeleteStack, Run};
 use crate::engine::actions::action_values;
-use crate::engine::context::Ctx;
+use crate::engine::context::{Ctx, Projection};
 use crate::engine::execute::changes::{Cause, Patch};
 use crate::engine::execute::membership::Upward;
 use crate::model::error::{CascadePath, Error, Operation};
@@ -150,9 +150,15 @@ impl DeleteStack {
         let ctx = run.ctx;
         let windowed = fk.child_columns.len() == 1 && matches!(fk.children, Lookup::Index { .. });
         if windowed {
-            let projection = (fk.on_delete == Action::Cascade).then(|| frame_columns(ctx, fk));
+            let columns = (fk.on_delete == Action::Cascade).then(|| frame_columns(ctx, fk));
+            // Sizes count only against a byte limit.
+            let sizes = run.budget.bytes_written.is_some();
+            let projection = match &columns {
+                Some(columns) => Projection::Columns { columns, sizes },
+                None => Projection::Rows,
+            };
             let prefixes: Vec<Key> = parents.iter().map(|(_, v)| v.clone()).collect();
-            return ctx.children_of(run.tx, fk, &prefixes, after, wanted, projection.as_deref());
+            return ctx.children_of(run.tx, fk, &prefixes, after, wanted, projection);
         }
         Ok(ctx
             .children(run.tx, fk, &parents[0].1, after, wanted)?
