@@ -1,8 +1,9 @@
 //! Budgets bound every batch, whatever the action: no batch of a batched
 //! delete writes more bytes than its byte budget (except a batch of one row
 //! larger than the whole budget), for CASCADE, SET NULL and SET DEFAULT
-//! alike, on every store; and a delete whose last batch fills the budget
-//! exactly ends there, with no empty transaction after it.
+//! alike, on every store; a delete whose last batch fills the budget
+//! exactly ends there, with no empty transaction after it; and once the
+//! executor has seen what a parent brings, a batch takes whole parents.
 
 use std::sync::{Arc, Mutex};
 
@@ -137,5 +138,50 @@ fn a_last_batch_that_fills_the_budget_exactly_is_the_last_transaction() {
                 "{store} {table}"
             );
         }
+    }
+}
+
+#[test]
+fn batches_take_whole_parents_once_a_frame_was_measured() {
+    // 300 parents with 9 cascaded children each, in one multi-key delete,
+    // 100 rows written per batch: 10 parents with their children each.
+    for (store, db) in databases() {
+        for id in 1..=300i64 {
+            db.insert_row("parents", vec![id.into()]).unwrap();
+            for child in id * 10..id * 10 + 9 {
+                db.insert_row("cascaded", vec![child.into(), id.into(), "body".into()])
+                    .unwrap();
+            }
+        }
+        let keys: Vec<Vec<Value>> = (1..=300).map(|id| vec![Value::Integer(id)]).collect();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let options = DeleteOptions::default()
+            .budget(Budget::UNLIMITED.rows_written(100))
+            .observer(move |p: &Progress| {
+                log.lock()
+                    .unwrap()
+                    .push((p.batch_rows_written, p.held_rows));
+            });
+        let outcome = db.delete_rows("parents", &keys, &options).expect("delete");
+        assert_eq!(outcome.rows_written(), 3_000, "{store}");
+        assert!(db.rows("cascaded").unwrap().is_empty(), "{store}");
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen.iter().all(|&(rows, _)| rows <= 100),
+            "{store}: {seen:?}"
+        );
+        // The first frames take the store's whole window (64 parents) and
+        // are cut by the budget, then half as many, until one fits a batch
+        // and is measured (here after 11 batches); from then on every batch
+        // ends between parents: 100 rows written, nothing left on the stack.
+        let whole = |&(rows, held): &(u64, usize)| rows == 100 && held == 0;
+        let first = seen.iter().position(whole).expect("a whole batch");
+        assert!(
+            first <= 11,
+            "{store}: learnt after {first} batches: {seen:?}"
+        );
+        assert!(seen[first..].iter().all(whole), "{store}: {seen:?}");
+        assert_eq!(seen.len(), 30, "{store}: {seen:?}");
     }
 }

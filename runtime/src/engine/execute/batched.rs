@@ -298,6 +298,8 @@ pub(crate) fn delete_batched(
         return Ok(outcome);
     }
     let held = stack.held_rows();
+    // What the first batch learnt of the rows' costs (not persisted).
+    let row_costs = stack.row_costs().clone();
     let mut job = new_job(
         &name,
         roots,
@@ -328,7 +330,11 @@ pub(crate) fn delete_batched(
         &batch.usage,
         held,
     );
-    finish_inline(engine, id, state.map(|state| (bytes, state)))
+    let cache = state.map(|mut state| {
+        state.stack.set_row_costs(row_costs);
+        (bytes, state)
+    });
+    finish_inline(engine, id, cache)
 }
 
 /// Runs job `id` to its end on the calling thread, for a delete that waits

@@ -30,10 +30,13 @@
 //! Once every foreign key is handled, the frame's rows are deleted
 //! ([`remove`]). A frame holds at most the store's window of rows
 //! ([`Capabilities::parents_per_statement`], or `batch_rows`, for
-//! tables on a cycle of foreign keys), so that a frame's referencing rows and
-//! the frame itself are usually deleted in the same transaction: on a store
-//! that serialises writers, the end check then skips the foreign keys the
-//! batch handled itself.
+//! tables on a cycle of foreign keys), and, once a frame of its table has
+//! shown how many rows each of its rows brings, no more than the batch has
+//! room for ([`sizing`]), so that a frame's referencing rows and the frame
+//! itself are usually deleted in the same transaction: on a store that
+//! serialises writers, the end check then skips the foreign keys the batch
+//! handled itself, and the next batch starts on a new frame instead of the
+//! rest of a cut one.
 //!
 //! Which referencing rows does the delete remove? In `sync` mode the plan's
 //! closure says; in batched mode an upward search ([`Upward`]) does, with the
@@ -59,6 +62,7 @@ mod leaves;
 mod remove;
 mod roots;
 mod rows;
+mod sizing;
 #[cfg(test)]
 mod tests;
 
@@ -66,6 +70,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use self::sizing::RowCosts;
 use super::changes::Changes;
 use super::roots::{RootQuery, RootSet};
 use super::usage::Usage;
@@ -137,6 +142,11 @@ pub(crate) struct Frame {
     /// frame read back from a job is never fresh).
     #[serde(skip)]
     fresh: bool,
+    /// The batch's rows written when the frame was pushed, and its rows
+    /// then: what [`RowCosts`] learns from once it is deleted, if still
+    /// fresh (not persisted).
+    #[serde(skip)]
+    pushed: (u64, u64),
 }
 
 fn one() -> usize {
@@ -214,6 +224,10 @@ pub(crate) struct DeleteStack {
     /// Rows per frame and parents per statement (set for each run).
     #[serde(skip, default = "window")]
     window: usize,
+    /// Rows written per row of each table, for frame sizes (learned anew
+    /// after a resume).
+    #[serde(skip)]
+    row_costs: RowCosts,
 }
 
 fn window() -> usize {
@@ -267,6 +281,7 @@ impl DeleteStack {
             reachable: None,
             serialized: false,
             window: WINDOW,
+            row_costs: RowCosts::default(),
         }
     }
 
@@ -375,7 +390,8 @@ impl DeleteStack {
     }
 
     /// Pushes a frame of the rows `rows` of `table`, fresh.
-    fn push(&mut self, table: TableId, name: Name, rows: Vec<(Row, u64)>, ctx: Ctx<'_>) {
+    fn push(&mut self, run: &Run<'_, '_>, table: TableId, name: Name, rows: Vec<(Row, u64)>) {
+        let ctx = run.ctx;
         let depth = self.frames.len();
         let keys: Vec<Key> = rows.iter().map(|(row, _)| ctx.pk_of(table, row)).collect();
         if ctx.graph.tables[table].in_cycle {
@@ -391,6 +407,7 @@ impl DeleteStack {
             after: None,
             atomic: false,
             window: 1,
+            pushed: (run.usage.rows_written, rows.len() as u64),
             rows: Some(rows),
             fresh: true,
         });
@@ -493,6 +510,16 @@ impl DeleteStack {
     pub(crate) fn run(&mut self, run: &mut Run<'_, '_>) -> Result<Progress, Error> {
         let root = self.prepare(run.ctx, run.serialized && self.batched)?;
         self.window = run.window.max(1);
+        let progress = self.advance(run, root)?;
+        if progress == Progress::Paused {
+            self.record_cuts(run.ctx)?;
+        }
+        Ok(progress)
+    }
+
+    /// Runs until the delete is done, the budget is spent, or a scheduled
+    /// delete's root no longer matches.
+    fn advance(&mut self, run: &mut Run<'_, '_>, root: TableId) -> Result<Progress, Error> {
         loop {
             if self.frames.is_empty() && self.roots_read() {
                 self.barrier = None;
@@ -504,6 +531,10 @@ impl DeleteStack {
                 return Ok(Progress::Paused);
             }
             if self.frames.is_empty() {
+                // Not one more root fits whole: the next batch takes them.
+                if self.frame_size(run, root) == 0 {
+                    return Ok(Progress::Paused);
+                }
                 if let Some(key) = self.push_roots(run, root)? {
                     return Ok(Progress::Cancelled { key });
                 }

@@ -44,8 +44,14 @@ impl DeleteStack {
                 self.on_stack.remove(&(table, key.clone()));
             }
         }
+        // A frame pushed and deleted whole in this batch tells what its
+        // rows cost.
+        let mut measured = None;
         if self.frames[depth].keys.is_empty() {
-            self.frames.pop();
+            measured = self
+                .frames
+                .pop()
+                .and_then(|frame| frame.fresh.then_some(frame.pushed));
         }
         let count = run.tx.delete_many(&name, &keys)?;
         let bytes: u64 = gone.iter().map(|(_, size)| size).sum();
@@ -53,6 +59,10 @@ impl DeleteStack {
             run.changes.record_deleted(table, row, &edges);
         }
         run.count_deleted(table, count, bytes)?;
+        if let Some((written_before, rows)) = measured {
+            let written = run.usage.rows_written.saturating_sub(written_before);
+            self.row_costs.record(table, written, rows);
+        }
         if self
             .barrier
             .is_some_and(|barrier| self.frames.len() <= barrier)

@@ -149,7 +149,8 @@ impl DeleteStack {
         Ok(())
     }
 
-    /// Pushes the next roots as a frame: up to a frame's worth, read with
+    /// Pushes the next roots as a frame: up to a frame's worth
+    /// ([`frame_size`](Self::frame_size)), read with
     /// one scan of the primary key, skipping roots already gone or already
     /// on the stack. For a scheduled delete, returns the first root that no
     /// longer carries the job's deletion time (the job is then cancelled).
@@ -158,8 +159,9 @@ impl DeleteStack {
         run: &mut Run<'_, '_>,
         root: TableId,
     ) -> Result<Option<Key>, Error> {
+        let size = self.frame_size(run, root);
         if let Roots::Query(query) = &mut self.roots {
-            let limit = self.batch_rows.min(self.window);
+            let limit = size.min(self.window);
             let rows = query.next_rows(run.ctx, run.tx, root, limit, &mut run.usage.rows_read)?;
             let rows: Vec<(Row, u64)> = rows
                 .into_iter()
@@ -175,11 +177,11 @@ impl DeleteStack {
                 .collect();
             if !rows.is_empty() {
                 let name = self.root_table.clone();
-                self.push(root, name, rows, run.ctx);
+                self.push(run, root, name, rows);
             }
             return Ok(None);
         }
-        let end = (self.next_root + self.frame_rows(run.ctx, root) as u64).min(self.roots_end());
+        let end = (self.next_root + size as u64).min(self.roots_end());
         let mut keys: Vec<Key> = Vec::new();
         for index in self.next_root..end {
             if let Some(key) = self.root(run.tx, index)? {
@@ -204,7 +206,7 @@ impl DeleteStack {
         }
         if !rows.is_empty() {
             let name = self.root_table.clone();
-            self.push(root, name, rows, run.ctx);
+            self.push(run, root, name, rows);
         }
         Ok(None)
     }

@@ -43,7 +43,8 @@ impl DeleteStack {
     /// Reads a page of the rows referencing the top frame's rows (of
     /// `table`) through `f` and decides each; pushes the CASCADE rows as a
     /// frame and applies the updates, within the budget. Returns true when
-    /// the byte budget stopped it.
+    /// the byte budget stopped it, or when not one more CASCADE row fits
+    /// the batch whole ([`frame_size`](DeleteStack::frame_size)).
     pub(super) fn scan_rows(
         &mut self,
         run: &mut Run<'_, '_>,
@@ -60,7 +61,16 @@ impl DeleteStack {
         }
         let mut writes = Writes::default();
         let mut full = false;
-        let frame_rows = self.frame_rows(ctx, fk.child);
+        let frame_rows = if fk.on_delete == Action::Cascade {
+            self.frame_size(run, fk.child)
+        } else {
+            self.frame_rows(ctx, fk.child)
+        };
+        if frame_rows == 0 {
+            // Not one more referencing row fits whole: the next batch
+            // takes them.
+            return Ok(true);
+        }
         while let Some(parents) = self.next_parents(fk, depth) {
             if parents.is_empty() {
                 self.next_key(depth);
@@ -92,7 +102,7 @@ impl DeleteStack {
         self.apply(run, table, f, writes.update, writes.free)?;
         if !writes.delete.is_empty() {
             let child = ctx.meta(fk.child).name.clone();
-            self.push(fk.child, child, writes.delete, ctx);
+            self.push(run, fk.child, child, writes.delete);
         } else if !full && self.frames[depth].key >= self.frames[depth].keys.len() {
             self.next_fk(depth);
         }
