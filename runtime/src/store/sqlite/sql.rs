@@ -20,9 +20,8 @@ pub(super) const IN_CHUNK: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum SqlKey {
     Get(TableId),
-    Scan(ScanShape),
-    /// A scan that reads only the columns kept (the others NULL).
-    ScanKept(ScanShape, Vec<bool>),
+    /// A scan, with the columns it reads (`None`: every one).
+    Scan(ScanShape, Option<Vec<bool>>),
     Count(ScanShape),
     ScanWhere {
         table: TableId,
@@ -230,22 +229,12 @@ fn after_condition(names: &[String], params: &[String], mask: u64) -> String {
 }
 
 /// `SELECT` of a scan (no `LIMIT`: the caller steps as far as it needs).
-pub(super) fn select(table: Table<'_>, parts: &ScanParts) -> String {
-    format!(
-        "SELECT {} FROM {}{} ORDER BY {}",
-        table.column_list(),
-        parts.from,
-        parts.filter(),
-        parts.order
-    )
-}
-
-/// As [`select`], with NULL in place of each column `keep` leaves out:
-/// SQLite can answer it from the scan's index alone when the index holds
-/// every kept column.
-pub(super) fn select_kept(table: Table<'_>, parts: &ScanParts, keep: &[bool]) -> String {
+/// With `keep`, NULL stands in place of each column it leaves out: SQLite
+/// can then answer from the scan's index alone when the index holds every
+/// kept column.
+pub(super) fn select(table: Table<'_>, parts: &ScanParts, keep: Option<&[bool]>) -> String {
     let columns: Vec<String> = (0..table.meta.columns.len())
-        .map(|c| match keep.get(c) {
+        .map(|c| match keep.and_then(|keep| keep.get(c)) {
             Some(false) => "NULL".to_owned(),
             _ => table.column(c),
         })

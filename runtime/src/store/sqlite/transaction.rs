@@ -279,26 +279,23 @@ impl<'s> SqliteTransaction<'s> {
         let full_scan_expected =
             shape.prefix == 0 && shape.lower == 0 && shape.upper == 0 && !shape.in_list;
         let table = self.table(shape.table);
-        let parts = || sql::scan_parts(table, &index_columns, &shape);
         let width = table.meta.columns.len();
-        match keep {
-            // Neither the other columns nor the sizes: the statement names
-            // only the kept columns, so SQLite may answer from the index.
-            Some(keep) if !sizes => {
-                let key = SqlKey::ScanKept(shape.clone(), keep.to_vec());
-                let sql = self.sql(key, full_scan_expected, || {
-                    sql::select_kept(table, &parts(), keep)
-                });
-                let rows = self.query_rows(&sql, &params, width, limit)?;
-                Ok(rows.into_iter().map(|row| (row, 0)).collect())
-            }
-            _ => {
-                let sql = self.sql(SqlKey::Scan(shape.clone()), full_scan_expected, || {
-                    sql::select(table, &parts())
-                });
-                self.query_rows_sized(&sql, &params, width, limit, keep)
-            }
+        // Neither the other columns nor the sizes: the statement names only
+        // the kept columns, so SQLite may answer from the index.
+        let named = keep.filter(|_| !sizes);
+        let key = SqlKey::Scan(shape.clone(), named.map(<[bool]>::to_vec));
+        let sql = self.sql(key, full_scan_expected, || {
+            sql::select(
+                table,
+                &sql::scan_parts(table, &index_columns, &shape),
+                named,
+            )
+        });
+        if named.is_some() {
+            let rows = self.query_rows(&sql, &params, width, limit)?;
+            return Ok(rows.into_iter().map(|row| (row, 0)).collect());
         }
+        self.query_rows_sized(&sql, &params, width, limit, keep)
     }
 
     /// Whether the set-based statements can answer `scan` at once: the
